@@ -1,0 +1,90 @@
+// The ports: small interfaces the pipelines need from the outside world. Adapters implement them
+// (src/adapters/*); cores never see them. Each interface states its lifecycle and who acknowledges.
+import type { RecordSource } from '../contracts/events.ts'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+export interface PartitionOffset extends TopicPartition {
+  /** the next offset to read (Kafka's convention: last processed + 1) */
+  offset: number
+}
+
+/** Bytes plus where they came from: what a consumer reads, before any cleaning. */
+export interface RawRecord extends RecordSource {
+  key: Uint8Array | null
+  value: Uint8Array | null
+  /** the record's timestamp on the bus (producer create time), UTC epoch milliseconds */
+  timestampMs: number
+  headers: ReadonlyArray<readonly [string, Uint8Array]>
+}
+
+export interface RecordBatch {
+  /** records of one or more partitions; within a partition, in offset order with no gaps skipped by us */
+  records: RawRecord[]
+  /** per partition in this batch, the offset after its last record: what to commit once the batch is durable */
+  nextOffsets: PartitionOffset[]
+}
+
+export interface OutgoingRecord {
+  topic: string
+  /** records with one key go to one partition, in publish order */
+  key: string | Uint8Array | null
+  value: string | Uint8Array
+  /** defaults to now */
+  timestampMs?: number
+  headers?: Record<string, string>
+}
+
+export interface BusProducer {
+  /**
+   * Publishes a batch. Resolves once every record is durably stored by the bus (Kafka: acks=all,
+   * idempotent producer, so a retry never doubles a record); rejects with a StreamwatchError
+   * (retriable when a retry can help) otherwise. Order per key is preserved.
+   */
+  publish(records: readonly OutgoingRecord[]): Promise<void>
+  close(): Promise<void>
+}
+
+export interface ConsumerOptions {
+  groupId: string
+  /** full topic names */
+  topics: string[]
+  /** upper bounds of one batch; a batch is yielded as soon as records are there, or after maxWaitMs */
+  maxBatchRecords?: number
+  maxBatchBytes?: number
+  maxWaitMs?: number
+  /**
+   * Called when partitions are assigned to this consumer, before any of their records is yielded.
+   * It may return where to start reading some of them (e.g. offsets stored with the data in
+   * PostgreSQL); a partition it leaves out starts at the group's committed offset, else the earliest.
+   */
+  onAssign?: (partitions: TopicPartition[]) => Promise<PartitionOffset[] | undefined>
+  /** Called when partitions are taken away; no record of them is yielded after it returns. */
+  onRevoke?: (partitions: TopicPartition[]) => Promise<void>
+}
+
+export interface BusConsumer {
+  /**
+   * Pull-based: the next batch is fetched only when the loop asks for it, so at most one batch
+   * is in flight and a slow store slows the fetching. Ends when `signal` aborts or on close().
+   */
+  batches(signal: AbortSignal): AsyncIterable<RecordBatch>
+  /** Commits the group's offsets. Call it only for batches whose effects are durable. */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>
+  /** The partitions this consumer owns now. */
+  assignment(): TopicPartition[]
+  /** Leaves the group (its partitions go to the others) and releases the client. */
+  close(): Promise<void>
+}
+
+export interface Bus {
+  /** Creates the topics that are missing, with `partitions` partitions; existing topics are left alone. */
+  ensureTopics(topics: readonly string[], partitions: number): Promise<void>
+  createProducer(): BusProducer
+  createConsumer(options: ConsumerOptions): BusConsumer
+  /** Closes every producer and consumer made by this bus. */
+  close(): Promise<void>
+}
