@@ -1,14 +1,31 @@
 import { defineConfig } from 'vitest/config'
 
-// Unit tests (*.test.ts) run in parallel; tests against real services (*.int.test.ts) share the
-// broker and the database, so files run one at a time in a single fork.
+// Two projects: `unit` (pure cores, plain values, files in parallel) and `int` (real Kafka,
+// PostgreSQL, the S3 server and chromium; started by test/global-setup.ts when not running; files
+// one at a time, as they share the broker and the database).
+// `npx vitest run --project unit` runs the fast half alone.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-    reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          fileParallelism: false,
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 })
