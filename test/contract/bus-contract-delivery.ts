@@ -1,0 +1,236 @@
+// Bus contract, part one: what reaches consumers. Exactly once and in order per key across a
+// group, redelivery of what was not committed, where reading starts, byte-exact records.
+import { expect, it } from 'vitest'
+import type { PartitionOffset, RawRecord, TopicPartition } from '../../src/pipelines/ports.ts'
+import {
+  CONTRACT_TEST_TIMEOUT_MS,
+  type ContractContext,
+  distinctValues,
+  expectIncreasingPerKey,
+  keyedRecords,
+  keysInSeveralPartitions,
+  offsetsByPartition,
+  publishInBatches,
+  text,
+  until,
+  utf8,
+} from './bus-test-helpers.ts'
+
+export function defineDeliveryTests(context: ContractContext): void {
+  const { unique, consume, readAll } = context
+
+  it(
+    'delivers 100,000 keyed records exactly once, in order per key, across two consumers of one group',
+    async () => {
+      const bus = context.bus
+      const topic = unique('exactly-once')
+      await bus.ensureTopics([topic], 4)
+      const groupId = unique('group')
+      const a = consume({ groupId, topics: [topic], maxBatchRecords: 1000 })
+      const b = consume({ groupId, topics: [topic], maxBatchRecords: 1000 })
+      await until(
+        () => a.consumer.assignment().length > 0 && b.consumer.assignment().length > 0,
+        'both consumers to own partitions',
+        { consumers: [a, b] },
+      )
+
+      const records = keyedRecords(topic, { keys: 1000, perKey: 100 })
+      await publishInBatches(bus, records, 2000)
+      const seen = distinctValues([a, b])
+      await until(() => seen() === records.length, 'all 100,000 records', { consumers: [a, b] })
+      await Promise.all([a.stop(), b.stop()])
+
+      expect(a.records.length + b.records.length).toBe(records.length)
+      expect(a.records.length).toBeGreaterThan(0)
+      expect(b.records.length).toBeGreaterThan(0)
+      expectIncreasingPerKey(a.records)
+      expectIncreasingPerKey(b.records)
+      expect(keysInSeveralPartitions([...a.records, ...b.records])).toEqual([])
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
+
+  it(
+    'redelivers what a closed consumer did not commit to the next consumer of the group, and only that',
+    async () => {
+      const bus = context.bus
+      const topic = unique('redelivery')
+      await bus.ensureTopics([topic], 2)
+      const records = keyedRecords(topic, { keys: 40, perKey: 3 })
+      await publishInBatches(bus, records, 1000)
+      const groupId = unique('group')
+
+      const committed: RawRecord[] = []
+      const uncommitted: RawRecord[] = []
+      const first = consume(
+        { groupId, topics: [topic], maxBatchRecords: 5 },
+        {
+          commit: true,
+          onBatch: (batch) => {
+            if (batch.records.length === 0) return undefined
+            if (committed.length === 0) {
+              committed.push(...batch.records) // committed by the loop after this
+              return undefined
+            }
+            uncommitted.push(...batch.records)
+            return 'stop'
+          },
+        },
+      )
+      await until(() => uncommitted.length > 0, 'a committed and an uncommitted batch', {
+        consumers: [first],
+      })
+      await first.stop()
+      expect(committed.length).toBeLessThanOrEqual(5)
+
+      const second = consume({ groupId, topics: [topic] })
+      const expected = records.length - committed.length
+      await until(() => second.records.length >= expected, `${expected} redelivered records`, {
+        consumers: [second],
+      })
+      await second.stop()
+      const committedValues = new Set(committed.map((r) => text(r.value)))
+      const redelivered = second.records.map((r) => text(r.value)).sort()
+      expect(redelivered).toEqual(
+        records
+          .map((r) => r.value as string)
+          .filter((v) => !committedValues.has(v))
+          .sort(),
+      )
+      for (const r of uncommitted) expect(redelivered).toContain(text(r.value))
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
+
+  it(
+    'starts where onAssign says for the partitions it returns, elsewhere at the committed offset or the earliest',
+    async () => {
+      const bus = context.bus
+      const topic = unique('seek')
+      await bus.ensureTopics([topic], 3)
+      const records = keyedRecords(topic, { keys: 60, perKey: 5 })
+      await publishInBatches(bus, records, 1000)
+      const offsets = offsetsByPartition(await readAll(topic, records.length))
+      expect([...offsets.keys()].sort()).toEqual([0, 1, 2])
+      for (const list of offsets.values()) expect(list.length).toBeGreaterThan(8)
+
+      const groupId = unique('group')
+      let committedOnce = false
+      const committer = consume(
+        { groupId, topics: [topic] },
+        {
+          commit: false,
+          onBatch: async () => {
+            if (committer.consumer.assignment().length < 3) return undefined
+            await committer.consumer.commit([{ topic, partition: 1, offset: offsets.get(1)![4]! }])
+            committedOnce = true
+            return 'stop'
+          },
+        },
+      )
+      await until(() => committedOnce, 'the commit of partition 1', { consumers: [committer] })
+      await committer.stop()
+
+      const assigned: TopicPartition[] = []
+      const seeker = consume({
+        groupId,
+        topics: [topic],
+        onAssign: async (partitions) => {
+          assigned.push(...partitions)
+          const seeks: PartitionOffset[] = []
+          if (partitions.some((p) => p.partition === 0))
+            seeks.push({ topic, partition: 0, offset: offsets.get(0)![7]! })
+          return seeks
+        },
+      })
+      const expected = new Map([
+        [0, offsets.get(0)!.slice(7)],
+        [1, offsets.get(1)!.slice(4)],
+        [2, offsets.get(2)!],
+      ])
+      const total = [...expected.values()].reduce((n, list) => n + list.length, 0)
+      await until(() => seeker.records.length >= total, `${total} records from the start offsets`, {
+        consumers: [seeker],
+      })
+      await seeker.stop()
+      expect(assigned.map((p) => p.partition).sort()).toEqual([0, 1, 2])
+      expect(offsetsByPartition(seeker.records)).toEqual(expected)
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
+
+  it(
+    'keeps a key in one partition and round-trips keys, values, headers and timestamps byte for byte',
+    async () => {
+      const bus = context.bus
+      const topic = unique('fidelity')
+      await bus.ensureTopics([topic], 3)
+      const producer = bus.createProducer()
+      const names = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta']
+      const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i)
+      const binaryKey = Uint8Array.from([0, 255, 1, 128, 0])
+      const beforeMs = Date.now()
+      for (let round = 0; round < 3; round++) {
+        await producer.publish(
+          names.map((key) => ({
+            topic,
+            key,
+            value: `${key}#${round}`,
+          })),
+        )
+      }
+      await producer.publish([
+        {
+          topic,
+          key: null,
+          value: allBytes,
+          timestampMs: 1_700_000_000_123,
+          headers: { 'trace-id': 'abc-123', ünïcode: 'välue ✓', empty: '' },
+        },
+        { topic, key: binaryKey, value: new Uint8Array(0), timestampMs: 1_500_000_000_000 },
+        { topic, key: 'text', value: 'héllo wörld ✓' },
+      ])
+      const afterMs = Date.now()
+      await producer.close()
+
+      const records = await readAll(topic, 21)
+      expect(records).toHaveLength(21)
+      const named = records.filter((r) => names.includes(text(r.key) ?? ''))
+      expect(named.map((r) => text(r.value)).sort()).toEqual(
+        names.flatMap((key) => [0, 1, 2].map((round) => `${key}#${round}`)).sort(),
+      )
+      expect(keysInSeveralPartitions(named)).toEqual([])
+
+      const binary = records.find((r) => r.value?.length === 256)!
+      expect(binary.key).toBeNull()
+      expect([...binary.value!]).toEqual([...allBytes])
+      expect(binary.timestampMs).toBe(1_700_000_000_123)
+      expect(Object.fromEntries(binary.headers.map(([name, value]) => [name, [...value]]))).toEqual({
+        'trace-id': [...utf8('abc-123')],
+        ünïcode: [...utf8('välue ✓')],
+        empty: [],
+      })
+
+      const empty = records.find(
+        (r) => r.key !== null && r.key.length === binaryKey.length && r.key[1] === 255,
+      )!
+      expect([...empty.key!]).toEqual([...binaryKey])
+      expect(empty.value).not.toBeNull()
+      expect(empty.value!.length).toBe(0)
+      expect(empty.timestampMs).toBe(1_500_000_000_000)
+      expect(empty.headers).toHaveLength(0)
+
+      const unicode = records.find((r) => text(r.key) === 'text')!
+      expect(text(unicode.value)).toBe('héllo wörld ✓')
+      for (const r of records) {
+        expect(r.value).toBeInstanceOf(Uint8Array)
+        expect(r.topic).toBe(topic)
+        if (r !== binary && r !== empty) {
+          expect(r.timestampMs).toBeGreaterThanOrEqual(beforeMs)
+          expect(r.timestampMs).toBeLessThanOrEqual(afterMs)
+        }
+      }
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
+}
