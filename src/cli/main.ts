@@ -61,6 +61,10 @@ async function runCommand(command: Command, argv: string[], context: Parameters<
       process.stderr.write(`streamwatch ${command.name}: ${error.message}\n\n${command.usage}\n`)
       return 2
     }
+    if (error instanceof StreamwatchError && error.code === 'config_invalid') {
+      process.stderr.write(`${error.message}\n`)
+      return 2
+    }
     if (error instanceof StreamwatchError) {
       context.logger.error({ code: error.code, err: error.cause ?? error }, error.message)
       process.stderr.write(`streamwatch ${command.name}: ${error.message}\n`)

@@ -119,6 +119,11 @@ export const settingsSchema = z.object({
     .default(5 * 60_000)
     .describe('Events timestamped further ahead of now are rejected.'),
   MAX_EVENT_AGE: duration.default(7 * 86_400_000).describe('Events older than this are rejected.'),
+  ALLOWED_LATENESS: duration
+    .default(5_000)
+    .describe(
+      'How far behind the newest event time of its partition an event may arrive and still count for detection; also how long detection waits for stragglers. Later events are stored, not detected (metric streamwatch_late_events_total).',
+    ),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

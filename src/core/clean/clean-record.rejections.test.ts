@@ -224,6 +224,20 @@ describe('cleanRecord rejects with a reason and a message', () => {
       'invalid_value',
       'message: contains U+0000, which PostgreSQL cannot store',
     ],
+    [
+      'a lone surrogate in the message',
+      'log',
+      aLog({ message: 'a\ud800b' }),
+      'invalid_value',
+      'value: holds an unpaired surrogate escape such as "\\ud800", which is not text',
+    ],
+    [
+      'a lone low surrogate in a nested attribute key',
+      'log',
+      aLog({ extra: { 'k\udc00': 1 } }),
+      'invalid_value',
+      'value: holds an unpaired surrogate escape such as "\\ud800", which is not text',
+    ],
     ['an empty event_id', 'log', aLog({ event_id: '' }), 'invalid_value', 'event_id: is empty'],
     [
       'an event_id with spaces around',

@@ -39,5 +39,35 @@ export function decodeJsonObject(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return new Problem('not_an_object', `value: expected a JSON object, got ${describeType(parsed)}`)
   }
+  // JSON may escape half a surrogate pair ("\ud800"): valid JSON, but not Unicode text, and
+  // PostgreSQL refuses it, which would fail the whole batch on every retry. Only messages that
+  // hold such an escape pay for the walk.
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(parsed)) {
+    return new Problem(
+      'invalid_value',
+      'value: holds an unpaired surrogate escape such as "\\ud800", which is not text',
+    )
+  }
   return parsed as Record<string, unknown>
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
+/** Whether any string or key in the parsed value is not well-formed UTF-16. No recursion. */
+function hasLoneSurrogate(root: unknown): boolean {
+  const pending: unknown[] = [root]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return true
+    } else if (Array.isArray(value)) {
+      pending.push(...value)
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (!key.isWellFormed()) return true
+        pending.push(child)
+      }
+    }
+  }
+  return false
 }

@@ -1,0 +1,48 @@
+import { createEtlStore } from '../../adapters/postgres/etl-store.ts'
+import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
+import { createMetrics } from '../../observability/metrics.ts'
+import { runEtl } from '../../pipelines/etl.ts'
+import { createBusFromConfig } from '../build-bus.ts'
+import type { Command } from '../command.ts'
+import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
+
+export const etlCommand: Command = {
+  name: 'etl',
+  summary: 'consumer B: clean, detect anomalies, store in PostgreSQL (group "etl")',
+  usage: `streamwatch etl
+
+  Consumes logs, metrics and transactions in consumer group "etl", cleans every record, detects
+  anomalies with the rules (RULES_FILE or the built-in ones), and stores each batch's rows,
+  anomalies, dead letters, detector state and offsets in one PostgreSQL transaction.
+  Run several on a Kafka cluster to share the partitions. Stops cleanly on SIGINT/SIGTERM.`,
+  async run(_argv, { config, logger, signal }) {
+    const rules = loadRules(config)
+    const names = createTopicNames(config.TOPIC_PREFIX)
+    const db = await openDatabase(config, logger, { applicationName: 'streamwatch-etl' })
+    const bus = createBusFromConfig(config, logger)
+    try {
+      await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
+      const summary = await runEtl(
+        {
+          bus,
+          store: createEtlStore(db, { groupId: names.group('etl') }),
+          names,
+          rules,
+          policy: cleanPolicyFrom(config),
+          logger,
+          metrics: createMetrics(),
+          allowedLatenessMs: config.ALLOWED_LATENESS,
+          // a partition that has received nothing for a second lets the wall clock move its event
+          // time on, so a burst followed by silence is still detected promptly
+          idleGraceMs: 1_000,
+        },
+        signal,
+      )
+      logger.info(summary, 'etl stopped')
+      return 0
+    } finally {
+      await bus.close()
+      await db.close()
+    }
+  },
+}
