@@ -49,6 +49,12 @@ export async function createPgDatabase(options: DatabaseOptions & { url: string 
     async transaction(fn) {
       const client = await connect()
       let broken: Error | undefined
+      // A checked-out client whose connection dies between statements emits 'error'; pg's pool
+      // listens only to idle clients, so without this the process would crash on an outage.
+      const onError = (error: Error) => {
+        broken = error
+      }
+      client.on('error', onError)
       try {
         await runQuery(client, 'BEGIN', undefined)
         const result = await fn(wrapClient(client))
@@ -63,6 +69,7 @@ export async function createPgDatabase(options: DatabaseOptions & { url: string 
         }
         throw error
       } finally {
+        client.off('error', onError)
         client.release(broken)
       }
     },
