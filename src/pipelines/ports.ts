@@ -88,3 +88,38 @@ export interface Bus {
   /** Closes every producer and consumer made by this bus. */
   close(): Promise<void>
 }
+
+export interface StoredObject {
+  /** relative to the store's root */
+  key: string
+  sizeBytes: number
+}
+
+/**
+ * An object store (S3, or a directory): the lake's storage. Keys are `/`-separated paths relative
+ * to the store's root (the LAKE_URL). Every method rejects with a StreamwatchError
+ * `store_unavailable`, `retriable` when a retry can help (network, 5xx, throttling).
+ */
+export interface ObjectStore {
+  /** the root, for people and logs: `s3://bucket/prefix` or `file:///path` */
+  readonly url: string
+  /**
+   * Stores `bytes` under `key`, replacing any object there. Atomic: a reader sees the old object
+   * (or none) until it sees the whole new one, never a part, even if the writer dies mid-put.
+   * Resolves once the object is durable.
+   */
+  put(key: string, bytes: Uint8Array): Promise<void>
+  /** The object's bytes, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>
+  /** The object's size, or undefined when there is none. */
+  head(key: string): Promise<StoredObject | undefined>
+  /**
+   * Objects whose key starts with `prefix`, in ascending key order (UTF-8 bytes), fetched page by
+   * page as the caller iterates; with `startAfter`, only keys after it. Some S3-compatible servers
+   * also list an upload in progress under a temporary key of their own (S3Proxy: `<key>-<uuid>`):
+   * readers act only on keys they recognise.
+   */
+  list(prefix: string, options?: { startAfter?: string }): AsyncIterable<StoredObject>
+  /** Releases the client; in-flight calls finish first. */
+  close(): Promise<void>
+}
