@@ -22,7 +22,7 @@ import type { Bus, OutgoingRecord } from './ports.ts'
 import { createTokenBucket } from './token-bucket.ts'
 
 export const DEFAULT_EVENT_RATE_PER_SECOND = 5_000
-export const DEFAULT_BATCH_SIZE = 1_000
+export const DEFAULT_BATCH_SIZE = 5_000
 /** With ratePerSecond 0 and no start given, event time stays at most this far ahead of the wall clock. */
 export const MAX_LEAD_MS = 60_000
 
@@ -50,7 +50,7 @@ export interface ProduceOptions {
   count?: number
   /** stop after this much wall time */
   durationMs?: number
-  /** most events per publish; default 1000 (paced runs use ~100 ms worth, so event time stays near now) */
+  /** most events per publish; default 5000 (paced runs use ~100 ms worth, so event time stays near now) */
   batchSize?: number
   logger?: Logger
 }

@@ -47,7 +47,7 @@ const USAGE = `streamwatch produce [options]
   --topics <list>       a subset of logs,metrics,transactions (default all)
   --manifest <path>     where to write the manifest (default DATA_DIR/manifests/produce-<seed>-<start>.json)
   --event-ids           give every event an event_id (default: identity from topic/partition/offset)
-  --batch-size <n>      most events per publish (default 1000)
+  --batch-size <n>      most events per publish (default 5000)
 
 Examples:
   streamwatch produce --rate 200 --anomalies 0.01
