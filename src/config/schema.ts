@@ -42,6 +42,61 @@ const url = (protocols: string[], example: string) =>
       }
     }, `expected a URL like ${example}`)
 
+/** One silence of ALERT_SILENCES; its id (recorded in anomalies.silenced_by) is `config:<rule|*>/<key|*>`. */
+const silenceEntry = z
+  .object(
+    {
+      rule: z.string().trim().min(1, 'expected a rule name').optional(),
+      key: z.string().min(1, 'expected a key').optional(),
+      expires: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time'),
+      comment: z.string().trim().min(1, 'expected a comment: why it is silenced'),
+      createdBy: z.string().trim().min(1).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (expected rule, key, expires, comment, createdBy)`
+          : 'expected an object',
+    },
+  )
+  .strict()
+  .refine((s) => s.rule !== undefined || s.key !== undefined, 'expected a rule, a key, or both')
+  .transform((s) => ({
+    id: `config:${s.rule ?? '*'}/${s.key ?? '*'}`,
+    rule: s.rule ?? null,
+    key: s.key ?? null,
+    expiresAtMs: Date.parse(s.expires),
+    comment: s.comment,
+    createdBy: s.createdBy ?? 'config',
+  }))
+
+const silences = z
+  .union([z.string(), z.array(z.unknown())])
+  .optional()
+  .transform((value, ctx) => {
+    let list: unknown = value ?? []
+    if (typeof value === 'string') {
+      try {
+        list = value.trim() ? JSON.parse(value) : []
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON list of silences' })
+        return z.NEVER
+      }
+    }
+    const parsed = z.array(silenceEntry, { error: 'expected a list of silences' }).safeParse(list)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const where =
+          issue.path.length > 0
+            ? `silence ${Number(issue.path[0]) + 1}${issue.path.length > 1 ? ` ${issue.path.slice(1).join('.')}` : ''}: `
+            : ''
+        ctx.addIssue({ code: 'custom', message: `${where}${issue.message}` })
+      }
+      return z.NEVER
+    }
+    return parsed.data
+  })
+
 const boolean = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes')
@@ -106,6 +161,32 @@ export const settingsSchema = z.object({
   PUBLIC_URL: optionalText
     .pipe(url(['https:', 'http:'], 'https://streamwatch.example.com').optional())
     .describe('Base URL of the dashboard, for links in Slack. Default: http://API_HOST:API_PORT.'),
+  API_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'expected origins like https://dash.example.com, comma-separated',
+    )
+    .describe('Origins allowed to call the API from a browser (CORS), comma-separated. Unset: none.'),
+  API_RATE_LIMIT: z.coerce
+    .number({ error: 'expected a whole number of requests, 0 or more' })
+    .int('expected a whole number of requests, 0 or more')
+    .min(0, 'expected a whole number of requests, 0 or more')
+    .default(1200)
+    .describe('Requests per minute per client address the API answers; 0: no limit.'),
+  API_STATEMENT_TIMEOUT: duration
+    .default(10_000)
+    .describe('Longest an API query may run in PostgreSQL before it is cancelled (503 to the client).'),
+  API_MAX_INGEST_BYTES: positiveInt('a size in bytes')
+    .default(10 * 1024 * 1024)
+    .describe('Largest body POST /api/ingest/* accepts, counted after decompression.'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
       error: 'expected one of trace, debug, info, warn, error, fatal, silent',
@@ -124,6 +205,20 @@ export const settingsSchema = z.object({
     .describe(
       'How far behind the newest event time of its partition an event may arrive and still count for detection; also how long detection waits for stragglers. Later events are stored, not detected (metric streamwatch_late_events_total).',
     ),
+  ALERT_GROUP_INTERVAL: duration
+    .default(5_000)
+    .describe(
+      'Anomalies of one rule that arrive within this interval of the first are sent as one Slack digest.',
+    ),
+  ALERT_LEASE: duration
+    .default(30_000)
+    .refine((ms) => ms >= 3_000, 'expected a duration of at least 3s')
+    .describe(
+      'How long an alerter holds a claimed anomaly without renewing it. When an alerter dies, another sends its anomalies after this long (the message in flight at the death may then arrive twice).',
+    ),
+  ALERT_SILENCES: silences.describe(
+    'Silences from the config, as a JSON (or YAML, in CONFIG_FILE) list of {"rule"?, "key"?, "expires": ISO time, "comment"}: matching anomalies are marked silenced, not sent. Silences in the database (API) apply too.',
+  ),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -44,7 +44,10 @@ export interface AlertStore {
    * Reads and updates one webhook's rate-limit state atomically (a row lock), so concurrent
    * alerters take turns. `decide` gets the state (undefined: fresh) and the database's time.
    */
-  updateGate<T>(gate: string, decide: (state: GateState | undefined, nowMs: number) => { state: GateState; result: T }): Promise<T>
+  updateGate<T>(
+    gate: string,
+    decide: (state: GateState | undefined, nowMs: number) => { state: GateState; result: T },
+  ): Promise<T>
   /** Pending counts, for health and tests: firing, resolved, set aside (claimed by nobody until later). */
   countPending(): Promise<{ firing: number; resolved: number; setAside: number }>
   /** Calls `onChange` when the etl commits anomaly changes, and after a reconnect (when some may have been missed). */
@@ -192,19 +195,31 @@ export function createAlertStore(db: Database): AlertStore {
 
     async updateGate(gate, decide) {
       return db.transaction(async (tx) => {
-        await tx.query('INSERT INTO notification_gates (gate) VALUES ($1) ON CONFLICT (gate) DO NOTHING', [gate])
-        const { rows } = await tx.query<{ tokens: number | null; refilled_ms: number | null; paused_ms: number | null }>(
+        await tx.query('INSERT INTO notification_gates (gate) VALUES ($1) ON CONFLICT (gate) DO NOTHING', [
+          gate,
+        ])
+        const { rows } = await tx.query<{
+          tokens: number | null
+          refilled_ms: number | null
+          paused_ms: number | null
+        }>(
           `SELECT tokens, ${ms('refilled_at', 'refilled_ms')}, ${ms('paused_until', 'paused_ms')}
            FROM notification_gates WHERE gate = $1 FOR UPDATE`,
           [gate],
         )
         // the time after the lock was granted: a process that waited for it decides with the present
-        const { rows: clock } = await tx.query<{ now_ms: number }>(`SELECT ${ms('clock_timestamp()', 'now_ms')}`)
+        const { rows: clock } = await tx.query<{ now_ms: number }>(
+          `SELECT ${ms('clock_timestamp()', 'now_ms')}`,
+        )
         const row = rows[0]!
         const current: GateState | undefined =
           row.tokens === null || row.refilled_ms === null
             ? undefined
-            : { tokens: row.tokens, refilledAtMs: Number(row.refilled_ms), pausedUntilMs: Number(row.paused_ms ?? 0) }
+            : {
+                tokens: row.tokens,
+                refilledAtMs: Number(row.refilled_ms),
+                pausedUntilMs: Number(row.paused_ms ?? 0),
+              }
         const { state, result } = decide(current, Number(clock[0]!.now_ms))
         await tx.query(
           `UPDATE notification_gates SET tokens = $2, refilled_at = to_timestamp($3 / 1000.0),
