@@ -19,6 +19,8 @@ export function createBusFromConfig(config: Config, logger: Logger): Bus {
   return createMemoryBus({
     stateDir: join(config.DATA_DIR, 'bus'),
     defaultPartitions: config.KAFKA_PARTITIONS,
+    // bounds memory when a consumer falls behind: 50,000 records x 24 partitions x ~250 B ≈ 300 MB
+    retentionRecords: 50_000,
   })
 }
 

@@ -201,7 +201,7 @@ export const settingsSchema = z.object({
     .describe('Events timestamped further ahead of now are rejected.'),
   MAX_EVENT_AGE: duration.default(7 * 86_400_000).describe('Events older than this are rejected.'),
   ALLOWED_LATENESS: duration
-    .default(5_000)
+    .default(1_000)
     .describe(
       'How far behind the newest event time of its partition an event may arrive and still count for detection; also how long detection waits for stragglers. Later events are stored, not detected (metric streamwatch_late_events_total).',
     ),

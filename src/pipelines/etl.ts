@@ -37,12 +37,14 @@ export interface EtlDeps {
   metrics?: Metrics
   /** wall clock: for the cleaner's future/age checks and for resolving episodes of idle partitions */
   now?: () => number
-  /** how far behind its partition's newest event time an event still counts (default 5 s) */
+  /** how far behind its partition's newest event time an event still counts (default 1 s) */
   allowedLatenessMs?: number
   /** a partition with no records for this long lets the wall clock advance its event time (default 1 s) */
   idleGraceMs?: number
   maxBatchRecords?: number
   maxWaitMs?: number
+  /** called after each durable batch with the running totals (for status lines) */
+  onCommit?: (summary: Readonly<EtlSummary>) => void
 }
 
 /** A partition whose newest event is at most this old (by the wall clock) counts as live. */
@@ -78,7 +80,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
   const { bus, store, names, rules, policy, logger, metrics } = deps
   const now = deps.now ?? Date.now
   const idleGraceMs = deps.idleGraceMs ?? 1_000
-  const detectOptions = { allowedLatenessMs: deps.allowedLatenessMs ?? 5_000, idleGraceMs }
+  const detectOptions = { allowedLatenessMs: deps.allowedLatenessMs ?? 1_000, idleGraceMs }
   const owned = new Map<string, OwnedPartition>()
   const summary: EtlSummary = {
     batches: 0,
@@ -222,6 +224,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
         if (partition) partition.storedOffset = advance.offset
       }
       record(prepared, written)
+      deps.onCommit?.(summary)
       return
     }
   }

@@ -1,0 +1,156 @@
+// `streamwatch start` (`npm start`): the whole platform in one process. On embedded defaults
+// (no settings) that is the in-memory bus, PGlite and the lake in DATA_DIR; with KAFKA_BROKERS,
+// DATABASE_URL and LAKE_URL the same parts run on the real services.
+import { mkdirSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { createEtlStore } from '../../adapters/postgres/etl-store.ts'
+import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
+import { createMetrics } from '../../observability/metrics.ts'
+import { type EtlSummary, runEtl } from '../../pipelines/etl.ts'
+import { createLakeSink, LAKE_SINK_DEFAULTS } from '../../pipelines/lake.ts'
+import { runProduce } from '../../pipelines/produce.ts'
+import { createBusFromConfig } from '../build-bus.ts'
+import { type Command, UsageError } from '../command.ts'
+import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
+import { type Part, runParts } from '../run-parts.ts'
+import { createAlerterFromConfig } from './alerter.ts'
+import { openLakeStore } from './lake-sink.ts'
+
+const USAGE = `streamwatch start [--no-produce] [--rate <events/s>] [--anomalies <ratio>]
+
+  Runs the whole platform in one process: mock producers (unless --no-produce), the lake sink,
+  the etl with anomaly detection, the alerter, and the API with the dashboard. With no settings it
+  needs nothing installed: the in-memory bus, PGlite and the lake in DATA_DIR (default ./data),
+  kept across restarts. Ctrl-C stops it cleanly.
+
+  --no-produce         no mock data: events come in through the ingest API (or your producers)
+  --rate <n>           mock events per second (default 50)
+  --anomalies <ratio>  share of mock events that start an injected anomaly (default 0.01)`
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'the whole platform in one process (npm start)',
+  usage: USAGE,
+  async run(argv, { config, logger, signal, out }) {
+    const options = parseStartArgs(argv)
+    mkdirSync(config.DATA_DIR, { recursive: true })
+    const rules = loadRules(config)
+    const names = createTopicNames(config.TOPIC_PREFIX)
+    const metrics = createMetrics()
+    const db = await openDatabase(config, logger, { applicationName: 'streamwatch' })
+    const bus = createBusFromConfig(config, logger)
+    const lakeStore = openLakeStore(config)
+    try {
+      await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
+      const lake = createLakeSink(
+        { bus, store: lakeStore, logger },
+        {
+          ...LAKE_SINK_DEFAULTS,
+          // one process holds everything: keep the lake's buffers small
+          maxBufferedBytes: 32 * 1024 * 1024,
+          topics: ALL_TOPICS.map(names.full),
+          groupId: names.group('lake'),
+        },
+      )
+      let etlTotals: Readonly<EtlSummary> | undefined
+      let produced = 0
+      const parts: Part[] = [
+        { name: 'lake-sink', run: (s) => lake.run(s) },
+        {
+          name: 'etl',
+          run: (s) =>
+            runEtl(
+              {
+                bus,
+                store: createEtlStore(db, { groupId: names.group('etl') }),
+                names,
+                rules,
+                policy: cleanPolicyFrom(config),
+                logger: logger.child({ part: 'etl' }),
+                metrics,
+                allowedLatenessMs: config.ALLOWED_LATENESS,
+                onCommit: (totals) => {
+                  etlTotals = totals
+                },
+              },
+              s,
+            ),
+        },
+      ]
+      const alerter = createAlerterFromConfig(config, db, logger.child({ part: 'alerter' }), metrics)
+      parts.push({ name: 'alerter', run: (s) => alerter.run(s) })
+      if (options.produce) {
+        parts.push({
+          name: 'produce',
+          run: (s) =>
+            runProduce(
+              {
+                bus,
+                topicNames: names,
+                stream: { seed: (Date.now() >>> 0) % 0xffff_ffff, anomalyRatio: options.anomalies },
+                ratePerSecond: options.rate,
+                logger,
+              },
+              s,
+              (progress) => {
+                produced = progress.sent
+              },
+            ),
+        })
+      }
+      out.write(
+        `streamwatch is running: bus ${config.KAFKA_BROKERS ? config.KAFKA_BROKERS.join(',') : 'in-memory'}, ` +
+          `database ${db.kind === 'pglite' ? `PGlite in ${config.DATA_DIR}` : 'PostgreSQL'}, lake ${lakeStore.url}\n` +
+          `Ctrl-C to stop.\n`,
+      )
+      const status = setInterval(async () => {
+        const open = await db
+          .query<{ n: number }>(`SELECT count(*)::int AS n FROM anomalies WHERE status = 'open'`)
+          .then((r) => r.rows[0]?.n ?? 0)
+          .catch(() => '?')
+        const lakeStats = lake.stats()
+        out.write(
+          `${new Date().toISOString().slice(11, 19)}  produced ${produced}  stored ${etlTotals?.events ?? 0} events, ` +
+            `${etlTotals?.rejections ?? 0} rejected  anomalies open ${open}  lake ${lakeStats.recordsArchived} records\n`,
+        )
+      }, 5_000)
+      status.unref()
+      try {
+        await runParts(parts, signal, logger)
+      } finally {
+        clearInterval(status)
+      }
+      out.write('streamwatch stopped\n')
+      return 0
+    } finally {
+      await bus.close()
+      await lakeStore.close()
+      await db.close()
+    }
+  },
+}
+
+interface StartOptions {
+  produce: boolean
+  rate: number
+  anomalies: number
+}
+
+export function parseStartArgs(argv: string[]): StartOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'no-produce': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '50' },
+      anomalies: { type: 'string', default: '0.01' },
+    },
+    strict: true,
+  })
+  const rate = Number(values.rate)
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new UsageError(`--rate: expected events per second > 0, got ${values.rate}`)
+  const anomalies = Number(values.anomalies)
+  if (!(anomalies >= 0 && anomalies <= 1))
+    throw new UsageError(`--anomalies: expected a ratio 0..1, got ${values.anomalies}`)
+  return { produce: !values['no-produce'], rate, anomalies }
+}
