@@ -197,6 +197,18 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     return caughtUp || newestMs >= wallMs - LIVE_HORIZON_MS
   }
 
+  /**
+   * Idleness counts only time spent fetching: while a batch is processed (or its commit waits out
+   * a PostgreSQL outage) nothing is fetched, so the silence of the other partitions says nothing.
+   * Without this, after a stall longer than idleGraceMs every partition missing from the next
+   * batch looked idle, the wall clock moved its watermark past its backlog, and the backlog's
+   * events then counted as late: an error burst in flight during an outage went undetected.
+   */
+  function holdIdleClocks(busyMs: number): void {
+    if (!(busyMs > 0)) return
+    for (const partition of owned.values()) partition.lastRecordAtMs += busyMs
+  }
+
   async function commit(batch: RecordBatch): Promise<void> {
     const byPartition = groupByPartition(batch.records)
     for (let attempt = 0; ; attempt++) {
@@ -251,10 +263,12 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
   try {
     for await (const batch of consumer.batches(signal)) {
       const startedAt = performance.now()
+      const busySinceMs = now()
       summary.batches += 1
       summary.records += batch.records.length
       for (const r of batch.records) metrics?.eventsReceived.inc({ stage: 'etl', topic: r.topic })
       await commit(batch)
+      holdIdleClocks(now() - busySinceMs)
       if (batch.nextOffsets.length > 0) {
         // The group's offsets in Kafka are for monitoring (lag); the truth is in PostgreSQL.
         await consumer.commit(batch.nextOffsets).catch((error: unknown) => {
