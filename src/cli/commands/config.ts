@@ -1,3 +1,4 @@
+import { formatDurationMs } from '../../config/durations.ts'
 import { describeConfig } from '../../config/load.ts'
 import { settingsSchema } from '../../config/schema.ts'
 import type { Command } from '../command.ts'
@@ -22,12 +23,29 @@ export const configCommand: Command = {
 function settingsTable(): string {
   const rows = Object.entries(settingsSchema.shape).map(([name, schema]) => {
     const parsed = schema.safeParse(undefined)
-    const fallback = parsed.success && parsed.data !== undefined ? `\`${formatDefault(parsed.data)}\`` : ''
+    const fallback =
+      parsed.success && parsed.data !== undefined ? formatDefault(parsed.data, DURATIONS.has(name)) : ''
     return `| \`${name}\` | ${fallback} | ${schema.description ?? ''} |`
   })
   return ['| Setting | Default | Meaning |', '| --- | --- | --- |', ...rows, ''].join('\n')
 }
 
-function formatDefault(value: unknown): string {
-  return Array.isArray(value) ? value.join(',') : String(value)
+/** Settings given as durations (500ms, 30s, 5m...): their defaults are shown that way. */
+const DURATIONS = new Set([
+  'MAX_FUTURE_SKEW',
+  'MAX_EVENT_AGE',
+  'ALLOWED_LATENESS',
+  'ALERT_GROUP_INTERVAL',
+  'ALERT_LEASE',
+  'API_STATEMENT_TIMEOUT',
+])
+
+function formatDefault(value: unknown, isDuration: boolean): string {
+  const text =
+    isDuration && typeof value === 'number'
+      ? formatDurationMs(value)
+      : Array.isArray(value)
+        ? value.join(',')
+        : String(value)
+  return text === '' ? '(empty)' : `\`${text}\``
 }
