@@ -1,9 +1,11 @@
 // `streamwatch start` (`npm start`): the whole platform in one process. On embedded defaults
 // (no settings) that is the in-memory bus, PGlite and the lake in DATA_DIR; with KAFKA_BROKERS,
 // DATABASE_URL and LAKE_URL the same parts run on the real services.
+import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createEtlStore } from '../../adapters/postgres/etl-store.ts'
+import { startApi } from '../../api/index.ts'
 import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
 import { createMetrics } from '../../observability/metrics.ts'
 import { type EtlSummary, runEtl } from '../../pipelines/etl.ts'
@@ -14,6 +16,7 @@ import { type Command, UsageError } from '../command.ts'
 import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
 import { type Part, runParts } from '../run-parts.ts'
 import { createAlerterFromConfig } from './alerter.ts'
+import { apiOptionsFromConfig, busCheck, DEFAULT_WEB_ROOT, lagFromMetrics, lakeCheck } from './api.ts'
 import { openLakeStore } from './lake-sink.ts'
 
 const USAGE = `streamwatch start [--no-produce] [--rate <events/s>] [--anomalies <ratio>]
@@ -79,6 +82,34 @@ export const startCommand: Command = {
       ]
       const alerter = createAlerterFromConfig(config, db, logger.child({ part: 'alerter' }), metrics)
       parts.push({ name: 'alerter', run: (s) => alerter.run(s) })
+      parts.push({
+        name: 'api',
+        async run(s) {
+          const api = await startApi({
+            ...apiOptionsFromConfig(config),
+            db,
+            bus,
+            logger: logger.child({ part: 'api' }),
+            rules,
+            metrics,
+            webRoot: DEFAULT_WEB_ROOT,
+            consumerLag: lagFromMetrics(metrics),
+            checks: {
+              bus: busCheck(bus, config),
+              lake: lakeCheck(lakeStore),
+              slack: async () => {
+                const health = alerter.health()
+                return health.status === 'failing'
+                  ? { ok: false, reason: health.lastFailure?.reason ?? 'Slack refuses our messages' }
+                  : { ok: true }
+              },
+            },
+          })
+          out.write(`dashboard and API: ${api.url}  (API docs: ${api.url}/docs)\n`)
+          if (!s.aborted) await once(s, 'abort')
+          await api.close()
+        },
+      })
       if (options.produce) {
         parts.push({
           name: 'produce',

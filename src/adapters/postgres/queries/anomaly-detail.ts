@@ -1,7 +1,8 @@
 // One anomaly, the events of its key around the episode, and acknowledging it.
 import type { Anomaly, EventItem } from '../../../contracts/api.ts'
 import type { EventTopic } from '../../../contracts/topics.ts'
-import type { Queryable } from '../database.ts'
+import type { Database, Queryable } from '../database.ts'
+import { ANOMALIES_CHANNEL } from '../etl-store.ts'
 import { ANOMALY_COLUMNS, type AnomalyRow, toAnomaly } from './anomaly-rows.ts'
 import { EVENT_COLUMNS, toEventItem } from './event-rows.ts'
 import { createSqlParams, isoOf } from './sql-params.ts'
@@ -86,20 +87,26 @@ export async function readEventsAround(
 /**
  * Records who acknowledged the anomaly and why. An open episode becomes `acknowledged`; a resolved
  * one stays resolved with the acknowledgement kept as a record. Acknowledging again replaces the
- * record. Resolves to the updated anomaly, or undefined when there is no such id.
+ * record. NOTIFYs the anomalies channel. Resolves to the updated anomaly, or undefined when there
+ * is no such id.
  */
 export async function acknowledgeAnomaly(
-  db: Queryable,
+  db: Database,
   id: string,
   ack: { by: string; note: string | null },
 ): Promise<Anomaly | undefined> {
-  const { rows } = await db.query<AnomalyRow>(
-    `UPDATE anomalies SET
-       status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END,
-       acknowledged_by = $2, acknowledged_at = now(), ack_note = $3, updated_at = now()
-     WHERE id = $1
-     RETURNING ${ANOMALY_COLUMNS}`,
-    [id, ack.by, ack.note],
-  )
-  return rows[0] ? toAnomaly(rows[0]) : undefined
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<AnomalyRow>(
+      `UPDATE anomalies SET
+         status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END,
+         acknowledged_by = $2, acknowledged_at = now(), ack_note = $3, updated_at = now()
+       WHERE id = $1
+       RETURNING ${ANOMALY_COLUMNS}`,
+      [id, ack.by, ack.note],
+    )
+    // live streams (of every API process) hear of it at once, as of the etl's changes
+    if (rows[0])
+      await tx.query('SELECT pg_notify($1, $2)', [ANOMALIES_CHANNEL, JSON.stringify({ changed: 1 })])
+    return rows[0] ? toAnomaly(rows[0]) : undefined
+  })
 }

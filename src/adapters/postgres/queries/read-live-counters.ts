@@ -13,7 +13,10 @@ export interface LiveCounts {
 }
 
 /** Counts of events with event time in (fromMs, toMs]. */
-export async function readLiveCounts(db: Queryable, window: { fromMs: number; toMs: number }): Promise<LiveCounts> {
+export async function readLiveCounts(
+  db: Queryable,
+  window: { fromMs: number; toMs: number },
+): Promise<LiveCounts> {
   const inWindow = 'ts > $1::timestamptz AND ts <= $2::timestamptz'
   const { rows } = await db.query<{
     logs: number

@@ -1,9 +1,11 @@
 // The numbers of the dashboard's overview for a time range: events and rates per topic and per
 // service, the error ratio, anomalies by rule and status, dead letters by reason, and where each
-// consumer group stands. Independent statements, run side by side on the pool.
-import { ERROR_LEVELS, type Stats } from '../../../contracts/api.ts'
+// consumer group stands. Event counts come from the per-minute rollups (see event-aggregates.ts).
+import type { Stats } from '../../../contracts/api.ts'
 import { EVENT_TOPICS } from '../../../contracts/topics.ts'
-import type { Queryable } from '../database.ts'
+import type { Database, Queryable } from '../database.ts'
+import { withAnalytics } from './analytics.ts'
+import { readEventAggregates } from './event-aggregates.ts'
 import { isoOf, isoOrNull } from './sql-params.ts'
 
 export const MAX_STATS_SERVICES = 100
@@ -15,65 +17,48 @@ export interface StatsRange {
   nowMs: number
 }
 
-export async function readStats(db: Queryable, range: StatsRange): Promise<Stats> {
+export async function readStats(db: Database, range: StatsRange): Promise<Stats> {
+  return withAnalytics(db, (tx) => readStatsIn(tx, range))
+}
+
+async function readStatsIn(db: Queryable, range: StatsRange): Promise<Stats> {
   const bounds = [isoOf(range.fromMs), isoOf(range.toMs)]
-  const inRange = 'ts >= $1::timestamptz AND ts < $2::timestamptz'
   const seconds = Math.max((range.toMs - range.fromMs) / 1000, 0.001)
-  const [topics, newest, logServices, metricServices, anomalies, open, deadLetters, groups] =
-    await Promise.all([
-      db.query<{ topic: string; events: number }>(
-        EVENT_TOPICS.map(
-          (t) => `SELECT '${t}' AS topic, count(*)::bigint AS events FROM ${t} WHERE ${inRange}`,
-        ).join(' UNION ALL '),
-        bounds,
-      ),
-      db.query<{ topic: string; newest: Date | null }>(
-        EVENT_TOPICS.map((t) => `SELECT '${t}' AS topic, (SELECT max(ts) FROM ${t}) AS newest`).join(
-          ' UNION ALL ',
-        ),
-      ),
-      db.query<{ service: string; logs: number; errors: number }>(
-        `SELECT service, count(*)::bigint AS logs, count(*) FILTER (WHERE level = ANY($3::text[]))::bigint AS errors
-       FROM logs WHERE ${inRange} GROUP BY service`,
-        [...bounds, ERROR_LEVELS],
-      ),
-      db.query<{
-        service: string
-        metrics: number
-        avg_cpu: number
-        max_cpu: number
-        avg_latency_ms: number
-        max_latency_ms: number
-      }>(
-        `SELECT service, count(*)::bigint AS metrics, avg(cpu) AS avg_cpu, max(cpu) AS max_cpu,
-         avg(latency_ms) AS avg_latency_ms, max(latency_ms) AS max_latency_ms
-       FROM metrics WHERE ${inRange} GROUP BY service`,
-        bounds,
-      ),
-      db.query<{
-        rule: string
-        status: Stats['anomalies']['by_rule_status'][number]['status']
-        count: number
-      }>(
-        `SELECT rule, status, count(*)::bigint AS count FROM anomalies
-       WHERE first_seen < $2::timestamptz AND (status <> 'resolved' OR last_seen >= $1::timestamptz)
-       GROUP BY rule, status ORDER BY rule, status`,
-        bounds,
-      ),
-      db.query<{ open: number }>(
-        `SELECT count(*)::bigint AS open FROM anomalies WHERE status IN ('open', 'acknowledged')`,
-      ),
-      db.query<{ reason: string; topic: string; count: number }>(
-        `SELECT reason, topic, count(*)::bigint AS count FROM dead_letters
-       WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz
-       GROUP BY reason, topic ORDER BY count DESC, reason, topic`,
-        bounds,
-      ),
-      db.query<{ group_id: string; partitions: number; last_commit_at: Date | null }>(
-        `SELECT group_id, count(*)::bigint AS partitions, max(updated_at) AS last_commit_at
-       FROM consumer_offsets GROUP BY group_id ORDER BY group_id`,
-      ),
-    ])
+  const aggregates = await readEventAggregates(db, {
+    fromMs: range.fromMs,
+    toMs: range.toMs,
+    topics: EVENT_TOPICS,
+    service: null,
+    bucketMs: null,
+  })
+  const newest = await db.query<{ topic: string; newest: Date | null }>(
+    EVENT_TOPICS.map((t) => `SELECT '${t}' AS topic, (SELECT max(ts) FROM ${t}) AS newest`).join(
+      ' UNION ALL ',
+    ),
+  )
+  const anomalies = await db.query<{
+    rule: string
+    status: Stats['anomalies']['by_rule_status'][number]['status']
+    count: number
+  }>(
+    `SELECT rule, status, count(*)::bigint AS count FROM anomalies
+     WHERE first_seen < $2::timestamptz AND (status <> 'resolved' OR last_seen >= $1::timestamptz)
+     GROUP BY rule, status ORDER BY rule, status`,
+    bounds,
+  )
+  const open = await db.query<{ open: number }>(
+    `SELECT count(*)::bigint AS open FROM anomalies WHERE status IN ('open', 'acknowledged')`,
+  )
+  const deadLetters = await db.query<{ reason: string; topic: string; count: number }>(
+    `SELECT reason, topic, count(*)::bigint AS count FROM dead_letters
+     WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz
+     GROUP BY reason, topic ORDER BY count DESC, reason, topic`,
+    bounds,
+  )
+  const groups = await db.query<{ group_id: string; partitions: number; last_commit_at: Date | null }>(
+    `SELECT group_id, count(*)::bigint AS partitions, max(updated_at) AS last_commit_at
+     FROM consumer_offsets GROUP BY group_id ORDER BY group_id`,
+  )
 
   const newestByTopic = new Map(newest.rows.map((r) => [r.topic, r.newest]))
   const services = new Map<string, Stats['services'][number]>()
@@ -99,21 +84,24 @@ export async function readStats(db: Queryable, range: StatsRange): Promise<Stats
   }
   let logs = 0
   let errors = 0
-  for (const row of logServices.rows) {
-    const entry = serviceOf(row.service)
-    entry.logs = row.logs
-    entry.errors = row.errors
-    entry.error_ratio = row.logs > 0 ? row.errors / row.logs : null
-    logs += row.logs
-    errors += row.errors
-  }
-  for (const row of metricServices.rows) {
-    const entry = serviceOf(row.service)
-    entry.metrics = row.metrics
-    entry.avg_cpu = row.avg_cpu
-    entry.max_cpu = row.max_cpu
-    entry.avg_latency_ms = row.avg_latency_ms
-    entry.max_latency_ms = row.max_latency_ms
+  const eventsByTopic = new Map<string, number>()
+  for (const row of aggregates) {
+    eventsByTopic.set(row.topic!, (eventsByTopic.get(row.topic!) ?? 0) + row.events)
+    if (row.topic === 'logs') {
+      const entry = serviceOf(row.service!)
+      entry.logs = row.events
+      entry.errors = row.errors
+      entry.error_ratio = row.events > 0 ? row.errors / row.events : null
+      logs += row.events
+      errors += row.errors
+    } else if (row.topic === 'metrics') {
+      const entry = serviceOf(row.service!)
+      entry.metrics = row.events
+      entry.avg_cpu = row.events > 0 && row.cpu_sum !== null ? row.cpu_sum / row.events : null
+      entry.max_cpu = row.cpu_max
+      entry.avg_latency_ms = row.events > 0 && row.latency_sum !== null ? row.latency_sum / row.events : null
+      entry.max_latency_ms = row.latency_max
+    }
   }
   for (const entry of services.values()) {
     entry.events = entry.logs + entry.metrics
@@ -123,7 +111,7 @@ export async function readStats(db: Queryable, range: StatsRange): Promise<Stats
   return {
     range: { from: isoOf(range.fromMs), to: isoOf(range.toMs), seconds },
     topics: EVENT_TOPICS.map((topic) => {
-      const events = topics.rows.find((r) => r.topic === topic)?.events ?? 0
+      const events = eventsByTopic.get(topic) ?? 0
       return {
         topic,
         events,

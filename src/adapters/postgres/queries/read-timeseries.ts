@@ -1,7 +1,12 @@
 // A series bucketed in SQL with date_bin (buckets aligned on the Unix epoch, so the same bucket
-// size always cuts time at the same instants), empty buckets filled with zeros here.
-import { ERROR_LEVELS, type TimeseriesPoint, type TimeseriesSeries } from '../../../contracts/api.ts'
-import type { Queryable } from '../database.ts'
+// size always cuts time at the same instants), empty buckets filled with zeros here. Counts
+// (events, errors) come from the per-minute rollups where the bucket is whole minutes; readings
+// (cpu, latency, amount) from the rows, as their 95th percentile needs every one.
+import type { TimeseriesPoint, TimeseriesSeries } from '../../../contracts/api.ts'
+import { EVENT_TOPICS } from '../../../contracts/topics.ts'
+import type { Database, Queryable } from '../database.ts'
+import { withAnalytics } from './analytics.ts'
+import { readEventAggregates } from './event-aggregates.ts'
 import { createSqlParams, isoOf } from './sql-params.ts'
 
 export interface TimeseriesQuery {
@@ -21,7 +26,36 @@ interface BucketRow {
   max: number | null
 }
 
-export async function readTimeseries(db: Queryable, query: TimeseriesQuery): Promise<TimeseriesPoint[]> {
+export function readTimeseries(db: Database, query: TimeseriesQuery): Promise<TimeseriesPoint[]> {
+  return withAnalytics(db, async (tx) => {
+    const rows =
+      query.series === 'events' || query.series === 'errors'
+        ? await readCounted(tx, query)
+        : await readMeasured(tx, query)
+    return fillBuckets(rows, query)
+  })
+}
+
+/** events and errors: counts, from the rollups where the bucket allows */
+async function readCounted(db: Queryable, query: TimeseriesQuery): Promise<BucketRow[]> {
+  const rows = await readEventAggregates(db, {
+    fromMs: query.fromMs,
+    toMs: query.toMs,
+    topics: query.series === 'errors' ? ['logs'] : EVENT_TOPICS,
+    service: query.service,
+    bucketMs: query.bucketMs,
+  })
+  return rows.map((row) => ({
+    t: row.t!,
+    count: query.series === 'errors' ? row.errors : row.events,
+    avg: null,
+    p95: null,
+    max: null,
+  }))
+}
+
+/** cpu, latency, amount (a percentile needs every reading) and anomalies: from the rows */
+async function readMeasured(db: Queryable, query: TimeseriesQuery): Promise<BucketRow[]> {
   const params = createSqlParams()
   const bucket = params.add(`${query.bucketMs} milliseconds`)
   const from = params.add(isoOf(query.fromMs))
@@ -31,8 +65,6 @@ export async function readTimeseries(db: Queryable, query: TimeseriesQuery): Pro
     `date_bin(${bucket}::interval, ${column}, timestamptz '1970-01-01 00:00:00+00')`
   const range = (column: string) => `${column} >= ${from}::timestamptz AND ${column} < ${to}::timestamptz`
   const ofService = (column: string) => (service ? ` AND ${column} = ${service}` : '')
-  const counted = (table: string) =>
-    `SELECT ${bin('ts')} AS t, count(*) AS n FROM ${table} WHERE ${range('ts')}${ofService('service')} GROUP BY 1`
   const stats = (table: string, column: string, extra = '') =>
     `SELECT ${bin('ts')} AS t, count(*)::bigint AS count, avg(${column})::float8 AS avg,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY ${column})::float8 AS p95, max(${column})::float8 AS max
@@ -40,19 +72,6 @@ export async function readTimeseries(db: Queryable, query: TimeseriesQuery): Pro
 
   let sql: string
   switch (query.series) {
-    case 'events': {
-      const parts = [counted('logs'), counted('metrics')]
-      if (!service) parts.push(counted('transactions'))
-      sql = `SELECT t, sum(n)::bigint AS count, NULL::float8 AS avg, NULL::float8 AS p95, NULL::float8 AS max
-             FROM (${parts.join(' UNION ALL ')}) AS per_table GROUP BY t ORDER BY t`
-      break
-    }
-    case 'errors':
-      sql = `SELECT ${bin('ts')} AS t, count(*)::bigint AS count, NULL::float8 AS avg, NULL::float8 AS p95,
-               NULL::float8 AS max
-             FROM logs WHERE ${range('ts')} AND level = ANY(${params.add(ERROR_LEVELS)}::text[])${ofService('service')}
-             GROUP BY 1 ORDER BY 1`
-      break
     case 'cpu':
       sql = stats('metrics', 'cpu', ofService('service'))
       break
@@ -68,9 +87,12 @@ export async function readTimeseries(db: Queryable, query: TimeseriesQuery): Pro
                NULL::float8 AS p95, NULL::float8 AS max
              FROM anomalies WHERE ${range('first_seen')}${ofService('key')} GROUP BY 1 ORDER BY 1`
       break
+    case 'events':
+    case 'errors':
+      return readCounted(db, query)
   }
   const { rows } = await db.query<BucketRow>(sql, params.values)
-  return fillBuckets(rows, query)
+  return rows
 }
 
 /** One point per bucket from the one holding `fromMs` to the one holding `toMs - 1`. */
