@@ -8,7 +8,18 @@ import { loadMigrations, MIGRATIONS_DIRECTORY, migrate } from './migrate.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './test-database.ts'
 
 const CONTRACT_TABLES = ['anomalies', 'dead_letters', 'logs', 'metrics', 'transactions']
-const INTERNAL_TABLES = ['consumer_offsets', 'detector_state', 'schema_migrations', 'silences']
+const INTERNAL_TABLES = [
+  'consumer_offsets',
+  'detector_state',
+  'event_rollups',
+  'notification_gates',
+  'schema_migrations',
+  'silences',
+]
+
+/** A version after every real migration, for the migrations a test adds. */
+const NEXT = (await loadMigrations()).length + 1
+const nextFile = (name: string) => `${String(NEXT).padStart(4, '0')}_${name}.sql`
 
 async function tableNames(t: TestDatabase): Promise<string[]> {
   const { rows } = await t.db.query<{ name: string }>(
@@ -64,9 +75,9 @@ describe.each(DATABASE_KINDS)('migrate on %s', (kind) => {
   it('applies only the new migrations of a later version', async () => {
     await migrate(t.db)
     const directory = await migrationsWith(`later-${kind}`, {
-      '0002_add_note.sql': 'ALTER TABLE logs ADD COLUMN note text;',
+      [nextFile('add_note')]: 'ALTER TABLE logs ADD COLUMN note text;',
     })
-    expect(await migrate(t.db, { directory })).toEqual([2])
+    expect(await migrate(t.db, { directory })).toEqual([NEXT])
     const { rows } = await t.db.query(
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'logs' AND column_name = 'note'`,
     )
@@ -86,17 +97,18 @@ describe.each(DATABASE_KINDS)('migrate on %s', (kind) => {
   })
 
   it('refuses to start when the database knows a migration the code does not', async () => {
-    const directory = await migrationsWith(`newer-${kind}`, { '0002_newer.sql': 'SELECT 1;' })
+    const directory = await migrationsWith(`newer-${kind}`, { [nextFile('newer')]: 'SELECT 1;' })
     await migrate(t.db, { directory })
     await expect(migrate(t.db)).rejects.toMatchObject({
       code: 'config_invalid',
-      message: expect.stringContaining('database has migration 2_newer'),
+      message: expect.stringContaining(`database has migration ${NEXT}_newer`),
     })
   })
 
   it('leaves the schema untouched when a pending migration fails', async () => {
     const directory = await migrationsWith(`failing-${kind}`, {
-      '0002_broken.sql': 'ALTER TABLE logs ADD COLUMN fine text; ALTER TABLE no_such_table ADD COLUMN x int;',
+      [nextFile('broken')]:
+        'ALTER TABLE logs ADD COLUMN fine text; ALTER TABLE no_such_table ADD COLUMN x int;',
     })
     await expect(migrate(t.db, { directory })).rejects.toMatchObject({ code: 'internal' })
     expect(await tableNames(t)).toEqual([])
