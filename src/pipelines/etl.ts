@@ -164,7 +164,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
       if (partition.storedOffset !== null && first.offset > partition.storedOffset) {
         logger.warn(
           { partition: key, storedOffset: partition.storedOffset, firstOffset: first.offset },
-          'records missing between the stored offset and the first record read (trimmed by retention?)',
+          'records missing between the stored offset and the first record read: trimmed by retention, or the in-memory bus restarted (it keeps nothing across restarts)',
         )
       }
       const { events, rejections } = cleanRecords(partition.kind, fresh, policy, wallMs)

@@ -1,0 +1,127 @@
+// What a newcomer meets first: `streamwatch start` with no settings at all, in an empty folder.
+// It must serve the dashboard with data and an anomaly, stop cleanly on Ctrl-C, and find its data
+// again on the next start.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../src/pipelines/etl-test-kit.ts'
+import { ensureDashboardBuilt, launchBrowser, ROOT, saveScreenshot } from './web/dashboard-test-kit.ts'
+
+const SETTINGS = [
+  'KAFKA_BROKERS',
+  'DATABASE_URL',
+  'LAKE_URL',
+  'SLACK_WEBHOOK_URL',
+  'API_TOKEN',
+  'DATA_DIR',
+  'CONFIG_FILE',
+]
+
+let folder: string
+let port: number
+
+beforeAll(async () => {
+  await ensureDashboardBuilt()
+  folder = await mkdtemp(join(tmpdir(), 'streamwatch-start-'))
+  port = await freePort()
+})
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true })
+})
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+interface Started {
+  child: ChildProcess
+  url: string
+}
+
+async function start(): Promise<Started> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    API_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  }
+  for (const name of SETTINGS) delete env[name]
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'src/cli/main.ts'), 'start', '--rate', '100', '--anomalies', '0.02'],
+    {
+      cwd: folder,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let stdout = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  await waitFor(
+    async () => /dashboard and API: http/.test(stdout) || child.exitCode !== null,
+    120_000,
+    'the start',
+  )
+  expect(child.exitCode).toBeNull()
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+async function stop({ child }: Started): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.kill('SIGINT')
+  return exited
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url)
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+describe('streamwatch start on embedded defaults', () => {
+  it('shows data and an anomaly on the dashboard, stops cleanly, and keeps its data', async () => {
+    const first = await start()
+    let anomaly: { id: string; key: string } | undefined
+    try {
+      await waitFor(
+        async () => {
+          const { body } = await getJson(`${first.url}/api/anomalies?limit=1`)
+          anomaly = (body['items'] as Array<{ id: string; key: string }>)[0]
+          return anomaly !== undefined
+        },
+        60_000,
+        'a first anomaly',
+      )
+      const browser = await launchBrowser()
+      try {
+        const page = await browser.newPage()
+        await page.goto(`${first.url}/anomalies`)
+        await page.getByText(anomaly!.key).first().waitFor({ timeout: 15_000 })
+        await saveScreenshot(page, 'start-anomalies')
+        await page.goto(`${first.url}/logs`)
+        await page.locator('table tbody tr').first().waitFor({ timeout: 15_000 })
+      } finally {
+        await browser.close()
+      }
+    } finally {
+      expect(await stop(first)).toBe(0)
+    }
+
+    const second = await start()
+    try {
+      const { status, body } = await getJson(`${second.url}/api/anomalies/${anomaly!.id}`)
+      expect(status).toBe(200)
+      expect(JSON.stringify(body)).toContain(anomaly!.key)
+    } finally {
+      expect(await stop(second)).toBe(0)
+    }
+  })
+})
