@@ -2,13 +2,20 @@
 // The commands start parts in order and stop them in reverse.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { createFileObjectStore } from '../adapters/files/file-object-store.ts'
 import { createDatabase, type Database } from '../adapters/postgres/database.ts'
+import { createEtlStore } from '../adapters/postgres/etl-store.ts'
 import { migrate } from '../adapters/postgres/migrate.ts'
+import { createS3ObjectStore } from '../adapters/s3/s3-object-store.ts'
 import type { Config } from '../config/load.ts'
+import { createTopicNames } from '../contracts/topics.ts'
 import { type CleanPolicy, createCleanPolicy } from '../core/clean/index.ts'
 import { DEFAULT_RULES, parseRules, type Rule } from '../core/detect/index.ts'
 import { StreamwatchError } from '../errors.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import type { EtlDeps } from '../pipelines/etl.ts'
+import type { Bus, ObjectStore } from '../pipelines/ports.ts'
 
 /** Opens PostgreSQL (DATABASE_URL) or embedded PGlite (DATA_DIR) and applies pending migrations. */
 export async function openDatabase(
@@ -63,4 +70,42 @@ export function cleanPolicyFrom(config: Config): CleanPolicy {
     maxFutureSkewMs: config.MAX_FUTURE_SKEW,
     maxEventAgeMs: config.MAX_EVENT_AGE,
   })
+}
+
+/** The lake store of LAKE_URL (or `url`): S3 with the S3_* / AWS_* settings, or a directory. */
+export function openLakeStore(config: Config, url = config.lakeUrl): ObjectStore {
+  // file:///abs/path, or file://relative/path (relative to the working directory, as DATA_DIR is)
+  if (url.startsWith('file://')) return createFileObjectStore({ rootDir: decodeURIComponent(url.slice(7)) })
+  if (url.startsWith('s3://')) {
+    return createS3ObjectStore({
+      url,
+      endpoint: config.S3_ENDPOINT,
+      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      region: config.AWS_REGION,
+      accessKeyId: config.AWS_ACCESS_KEY_ID,
+      secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+    })
+  }
+  throw new StreamwatchError(
+    'config_invalid',
+    `lake: ${JSON.stringify(url)} is not s3://bucket/prefix or file://path`,
+  )
+}
+
+/** What the etl needs, from the settings: `streamwatch etl` and `streamwatch start` run the same etl. */
+export function etlDepsFrom(
+  config: Config,
+  parts: { bus: Bus; db: Database; logger: Logger; metrics: Metrics; rules: readonly Rule[] },
+): EtlDeps {
+  const names = createTopicNames(config.TOPIC_PREFIX)
+  return {
+    bus: parts.bus,
+    store: createEtlStore(parts.db, { groupId: names.group('etl') }),
+    names,
+    rules: parts.rules,
+    policy: cleanPolicyFrom(config),
+    logger: parts.logger,
+    metrics: parts.metrics,
+    allowedLatenessMs: config.ALLOWED_LATENESS,
+  }
 }

@@ -15,8 +15,7 @@ import { createMetrics, type Metrics } from '../../observability/metrics.ts'
 import type { Bus, ObjectStore } from '../../pipelines/ports.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
-import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
-import { openLakeStore } from './lake-sink.ts'
+import { cleanPolicyFrom, loadRules, openDatabase, openLakeStore } from '../platform.ts'
 
 /** The dashboard's build output, beside the sources: served at / when it exists. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url))

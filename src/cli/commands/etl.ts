@@ -1,10 +1,9 @@
-import { createEtlStore } from '../../adapters/postgres/etl-store.ts'
 import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
 import { createMetrics } from '../../observability/metrics.ts'
 import { runEtl } from '../../pipelines/etl.ts'
 import { createBusFromConfig } from '../build-bus.ts'
 import type { Command } from '../command.ts'
-import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
+import { etlDepsFrom, loadRules, openDatabase } from '../platform.ts'
 
 export const etlCommand: Command = {
   name: 'etl',
@@ -23,19 +22,7 @@ export const etlCommand: Command = {
     try {
       await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
       const summary = await runEtl(
-        {
-          bus,
-          store: createEtlStore(db, { groupId: names.group('etl') }),
-          names,
-          rules,
-          policy: cleanPolicyFrom(config),
-          logger,
-          metrics: createMetrics(),
-          allowedLatenessMs: config.ALLOWED_LATENESS,
-          // a partition that has received nothing for a second lets the wall clock move its event
-          // time on, so a burst followed by silence is still detected promptly
-          idleGraceMs: 1_000,
-        },
+        etlDepsFrom(config, { bus, db, logger, metrics: createMetrics(), rules }),
         signal,
       )
       logger.info(summary, 'etl stopped')

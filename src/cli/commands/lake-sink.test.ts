@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { Config } from '../../config/load.ts'
 import { LAKE_SINK_DEFAULTS } from '../../pipelines/lake.ts'
 import { UsageError } from '../command.ts'
-import { openLakeStore, parseLakeSinkArgs } from './lake-sink.ts'
+import { openLakeStore } from '../platform.ts'
+import { parseLakeSinkArgs } from './lake-sink.ts'
 
 describe('parseLakeSinkArgs', () => {
   it('defaults to 64 MiB or 100,000 records per object, flushed 10 s after the first record', () => {

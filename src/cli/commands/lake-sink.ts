@@ -1,15 +1,11 @@
 // `streamwatch lake-sink`: archive every raw record of every topic into the lake, exactly once.
 import { parseArgs } from 'node:util'
-import { createFileObjectStore } from '../../adapters/files/file-object-store.ts'
-import { createS3ObjectStore } from '../../adapters/s3/s3-object-store.ts'
 import { parseDurationMs } from '../../config/durations.ts'
-import type { Config } from '../../config/load.ts'
 import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
-import { StreamwatchError } from '../../errors.ts'
 import { createLakeSink, LAKE_SINK_DEFAULTS, type LakeSinkOptions } from '../../pipelines/lake.ts'
-import type { ObjectStore } from '../../pipelines/ports.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
+import { openLakeStore } from '../platform.ts'
 
 const MIB = 1024 * 1024
 
@@ -66,26 +62,6 @@ export const lakeSinkCommand: Command = {
     )
     return 0
   },
-}
-
-/** The lake store of LAKE_URL (or `url`): S3 with the S3_* / AWS_* settings, or a directory. */
-export function openLakeStore(config: Config, url = config.lakeUrl): ObjectStore {
-  // file:///abs/path, or file://relative/path (relative to the working directory, as DATA_DIR is)
-  if (url.startsWith('file://')) return createFileObjectStore({ rootDir: decodeURIComponent(url.slice(7)) })
-  if (url.startsWith('s3://')) {
-    return createS3ObjectStore({
-      url,
-      endpoint: config.S3_ENDPOINT,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
-      region: config.AWS_REGION,
-      accessKeyId: config.AWS_ACCESS_KEY_ID,
-      secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
-    })
-  }
-  throw new StreamwatchError(
-    'config_invalid',
-    `lake: ${JSON.stringify(url)} is not s3://bucket/prefix or file://path`,
-  )
 }
 
 type Limits = Omit<LakeSinkOptions, 'topics' | 'groupId'>

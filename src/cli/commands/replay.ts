@@ -5,8 +5,8 @@ import { parseTimestampMs } from '../../core/clean/index.ts'
 import { type ReplayOptions, replayLake } from '../../pipelines/replay.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
+import { openLakeStore } from '../platform.ts'
 import { createProgressReporter } from '../progress-reporter.ts'
-import { openLakeStore } from './lake-sink.ts'
 
 const USAGE = `streamwatch replay [--from <lake url>] [options]
 

@@ -4,7 +4,6 @@
 import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { createEtlStore } from '../../adapters/postgres/etl-store.ts'
 import { startApi } from '../../api/index.ts'
 import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
 import { createMetrics } from '../../observability/metrics.ts'
@@ -13,11 +12,10 @@ import { createLakeSink, LAKE_SINK_DEFAULTS } from '../../pipelines/lake.ts'
 import { runProduce } from '../../pipelines/produce.ts'
 import { createBusFromConfig } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
-import { cleanPolicyFrom, loadRules, openDatabase } from '../platform.ts'
+import { etlDepsFrom, loadRules, openDatabase, openLakeStore } from '../platform.ts'
 import { type Part, runParts } from '../run-parts.ts'
 import { createAlerterFromConfig } from './alerter.ts'
 import { apiOptionsFromConfig, busCheck, DEFAULT_WEB_ROOT, lagFromMetrics, lakeCheck } from './api.ts'
-import { openLakeStore } from './lake-sink.ts'
 
 const USAGE = `streamwatch start [--no-produce] [--rate <events/s>] [--anomalies <ratio>]
 
@@ -64,14 +62,7 @@ export const startCommand: Command = {
           run: (s) =>
             runEtl(
               {
-                bus,
-                store: createEtlStore(db, { groupId: names.group('etl') }),
-                names,
-                rules,
-                policy: cleanPolicyFrom(config),
-                logger: logger.child({ part: 'etl' }),
-                metrics,
-                allowedLatenessMs: config.ALLOWED_LATENESS,
+                ...etlDepsFrom(config, { bus, db, logger: logger.child({ part: 'etl' }), metrics, rules }),
                 onCommit: (totals) => {
                   etlTotals = totals
                 },
