@@ -47,7 +47,7 @@ export interface EtlDeps {
   onCommit?: (summary: Readonly<EtlSummary>) => void
 }
 
-/** A partition whose newest event is at most this old (by the wall clock) counts as live. */
+/** For a bus that cannot report its high watermarks: a partition whose newest event is at most this old (by the wall clock) counts as live. */
 const LIVE_HORIZON_MS = 60_000
 
 export interface EtlSummary {
@@ -65,8 +65,11 @@ interface OwnedPartition extends TopicPartition {
   /** where the store stands for this partition: the fence of the next commit; null = nothing stored */
   storedOffset: number | null
   detector: PartitionDetectorState
-  /** wall time of the last record seen, for idle detection */
-  lastRecordAtMs: number
+  /**
+   * Wall time since which the partition has had no record and nothing left to read on the bus:
+   * the start of its idle clock (see isIdle).
+   */
+  quietSinceMs: number
 }
 
 interface PreparedBatch {
@@ -113,7 +116,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
         kind: KIND_OF_TOPIC[logical],
         storedOffset: stored.nextOffset ?? null,
         detector: restoreDetector(stored.detectorState, stored, logger),
-        lastRecordAtMs: now(),
+        quietSinceMs: now(),
       })
     }
   }
@@ -142,8 +145,12 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
    * partitions whose episodes the wall clock resolves. Updates the owned detector states in place:
    * if the commit then fails for good, they are reloaded from the store.
    */
-  function prepare(byPartition: Map<string, RawRecord[]>, wallMs: number): PreparedBatch {
-    const caughtUp = byPartition.size === 0
+  function prepare(
+    byPartition: Map<string, RawRecord[]>,
+    wallMs: number,
+    caughtUp: ReadonlySet<string> | undefined,
+  ): PreparedBatch {
+    const fetchedNothing = byPartition.size === 0
     const write: EtlBatch = {
       logs: [],
       metrics: [],
@@ -157,7 +164,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     for (const [key, records] of byPartition) {
       const partition = owned.get(key)
       if (!partition) continue // revoked while the batch was in flight: its new owner reads it
-      partition.lastRecordAtMs = wallMs
+      partition.quietSinceMs = wallMs
       const fresh = skipStored(records, partition.storedOffset)
       if (fresh.length === 0) continue
       const first = fresh[0]!
@@ -176,25 +183,39 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     }
     for (const [key, partition] of owned) {
       if (byPartition.has(key) || partition.storedOffset === null) continue
-      if (!isIdle(partition, wallMs, caughtUp)) continue
-      const result = advanceTime(partition.detector, wallMs, rules, detectOptions)
+      if (caughtUp !== undefined && !caughtUp.has(key)) partition.quietSinceMs = wallMs
+      if (!isIdle(partition, wallMs, caughtUp?.has(key), fetchedNothing)) continue
+      // The partition's event time moves on by the time it has been quiet, from its newest event:
+      // not to the wall clock, which would make every event of a producer running behind it
+      // (a clock skew, a backlog it sends after an outage) late after each quiet spell.
+      const eventClockMs = partition.detector.maxEventTsMs! + (wallMs - partition.quietSinceMs)
+      const result = advanceTime(partition.detector, eventClockMs, rules, detectOptions)
       if (result.changes.length > 0) addDetection(prepared, partition, result, partition.storedOffset)
     }
     return prepared
   }
 
   /**
-   * Whether the wall clock may move a partition's event time on (resolving the episodes of keys
-   * that went silent). Not while the etl catches up on a backlog: the partition's records would
-   * then arrive behind the moved watermark and count as late. So: no record for idleGraceMs, and
-   * either the whole fetch came back empty (every partition is caught up) or the partition's
-   * newest event is recent, i.e. it was live when it went quiet.
+   * Whether a partition's event time may move on without events (resolving the episodes of keys
+   * that went silent). Not while the etl is behind on the partition: its records would then
+   * arrive behind the moved watermark and count as late, and the anomalies in them go unseen.
+   * So: quiet for idleGraceMs, where quiet means no record and, as the bus reports it, nothing
+   * left to read (the high watermark reached); a failed fetch or a rebalance reports nothing, so
+   * an outage of the bus never counts as quiet. `caughtUp` is undefined for a bus that cannot
+   * tell: then a guess from wall time, which fails when a backlog builds up: the whole fetch
+   * came back empty, or the partition's newest event is recent (it was live when it went quiet).
    */
-  function isIdle(partition: OwnedPartition, wallMs: number, caughtUp: boolean): boolean {
-    if (wallMs - partition.lastRecordAtMs < idleGraceMs) return false
+  function isIdle(
+    partition: OwnedPartition,
+    wallMs: number,
+    caughtUp: boolean | undefined,
+    fetchedNothing: boolean,
+  ): boolean {
+    if (wallMs - partition.quietSinceMs < idleGraceMs) return false
     const newestMs = partition.detector.maxEventTsMs
     if (newestMs === null) return false
-    return caughtUp || newestMs >= wallMs - LIVE_HORIZON_MS
+    if (caughtUp !== undefined) return caughtUp
+    return fetchedNothing || newestMs >= wallMs - LIVE_HORIZON_MS
   }
 
   /**
@@ -206,13 +227,14 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
    */
   function holdIdleClocks(busyMs: number): void {
     if (!(busyMs > 0)) return
-    for (const partition of owned.values()) partition.lastRecordAtMs += busyMs
+    for (const partition of owned.values()) partition.quietSinceMs += busyMs
   }
 
   async function commit(batch: RecordBatch): Promise<void> {
     const byPartition = groupByPartition(batch.records)
+    const caughtUp = batch.caughtUp && new Set(batch.caughtUp.map(partitionKey))
     for (let attempt = 0; ; attempt++) {
-      const prepared = prepare(byPartition, now())
+      const prepared = prepare(byPartition, now(), caughtUp)
       const { write } = prepared
       if (write.offsets.length === 0) return
       let written: CommitResult

@@ -71,6 +71,22 @@ describe('batch buffer', () => {
     expect(buffer.take(all)).toBeUndefined()
   })
 
+  it('holds a partition until its last record is taken', () => {
+    const buffer = createBatchBuffer({ maxBatchRecords: 2 })
+    buffer.fill(fetched)
+    const holding = () => ['logs:0', 'logs:1', 'metrics:0', 'logs:2'].filter((key) => buffer.holds(key))
+    expect(holding()).toEqual(['logs:0', 'logs:1', 'metrics:0'])
+    buffer.take(all)
+    expect(holding()).toEqual(['logs:0', 'logs:1', 'metrics:0'])
+    buffer.take(all)
+    expect(holding()).toEqual(['logs:1', 'metrics:0'])
+    buffer.take(all)
+    expect(holding()).toEqual([])
+    buffer.fill(fetched)
+    buffer.clear()
+    expect(holding()).toEqual([])
+  })
+
   it('is empty after clear', () => {
     const buffer = createBatchBuffer({})
     buffer.fill(fetched)

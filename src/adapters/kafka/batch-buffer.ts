@@ -19,6 +19,8 @@ export interface BatchBuffer {
    * record), skipping records of partitions not in `owned`. Undefined when nothing is left.
    */
   take(owned: ReadonlyMap<string, TopicPartition>): RecordBatch | undefined
+  /** Whether records of the partition (`topic:partition`) are still waiting to be taken. */
+  holds(key: string): boolean
   clear(): void
 }
 
@@ -29,15 +31,29 @@ export function createBatchBuffer(
   const maxBytes = options.maxBatchBytes ?? BATCH_DEFAULTS.maxBatchBytes
   let buffered: RawRecord[] = []
   let index = 0
+  /** by `topic:partition`: the index of its last record in `buffered` */
+  let lastIndex = new Map<string, number>()
 
   return {
     fill(records) {
       buffered = records
       index = 0
+      lastIndex = new Map()
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!
+        const next = records[i + 1]
+        if (next === undefined || next.partition !== record.partition || next.topic !== record.topic)
+          lastIndex.set(`${record.topic}:${record.partition}`, i)
+      }
     },
     clear() {
       buffered = []
       index = 0
+      lastIndex = new Map()
+    },
+    holds(key) {
+      const last = lastIndex.get(key)
+      return last !== undefined && last >= index
     },
     take(owned) {
       const records: RawRecord[] = []
@@ -65,6 +81,7 @@ export function createBatchBuffer(
       if (index >= buffered.length) {
         buffered = []
         index = 0
+        lastIndex = new Map()
       }
       if (records.length === 0) return undefined
       const nextOffsets: PartitionOffset[] = []

@@ -9,6 +9,8 @@ import { unlessAborted } from './wake-signal.ts'
 
 export interface FetchPosition extends TopicPartition {
   nextFetch: number
+  /** the log's end (high watermark) in the last fetch answer that gave it; null before one did */
+  logEnd: number | null
 }
 
 export interface FetchOutcome {
@@ -18,6 +20,8 @@ export interface FetchOutcome {
   nextFetch: Map<string, number>
   /** partitions whose position is outside the log, with the log's start offset */
   outOfRange: PartitionOffset[]
+  /** by `topic:partition`: the log's end (high watermark) as the broker answered, for lag */
+  logEnds: Map<string, number>
 }
 
 export interface FetchRequest {
@@ -58,7 +62,7 @@ export async function fetchRecords(request: FetchRequest): Promise<FetchOutcome 
       partitionMaxBytes: request.maxBytes,
     })
   }
-  const outcome: FetchOutcome = { records: [], nextFetch: new Map(), outOfRange: [] }
+  const outcome: FetchOutcome = { records: [], nextFetch: new Map(), outOfRange: [], logEnds: new Map() }
   const rounds = [...byLeader].map(([node, byTopic]) =>
     request.client.fetch({
       node,
@@ -80,11 +84,13 @@ export async function fetchRecords(request: FetchRequest): Promise<FetchOutcome 
     for (const topicResponse of response.responses) {
       const topic = topicNames.get(topicResponse.topicId)
       if (topic === undefined) continue
-      for (const { partitionIndex, records } of topicResponse.partitions) {
+      for (const { partitionIndex, records, errorCode, highWatermark } of topicResponse.partitions) {
         const key = `${topic}:${partitionIndex}`
         // A fetch session may return partitions this request did not ask for (KIP-227): skip them.
         const from = request.positions.get(key)?.nextFetch
-        if (from === undefined || !records) continue
+        if (from === undefined) continue
+        if (errorCode === 0 && highWatermark >= 0n) outcome.logEnds.set(key, Number(highWatermark))
+        if (!records) continue
         outcome.nextFetch.set(key, appendRawRecords(topic, partitionIndex, records, from, outcome.records))
       }
     }

@@ -232,7 +232,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
         // onAssign has run for them: owned until onRevoke, even when a rebalance began meanwhile
         // (its revocation is queued behind this, and nothing is fetched while it is pending).
         for (const tp of next.partitions)
-          owned.set(keyOf(tp), { ...tp, nextFetch: starts.get(keyOf(tp)) ?? 0 })
+          owned.set(keyOf(tp), { ...tp, nextFetch: starts.get(keyOf(tp)) ?? 0, logEnd: null })
         appliedGeneration = next.generationId
         logger.info(
           { generationId: next.generationId, partitions: next.partitions.length },
@@ -255,7 +255,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
       return signal.aborted ? undefined : emptyBatch()
     }
     const buffered = buffer.take(owned)
-    if (buffered) return buffered
+    if (buffered) return withProgress(buffered)
     const version = ownershipVersion
     try {
       const outcome = await fetchRecords({
@@ -273,6 +273,10 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
         const position = owned.get(key)
         if (position) position.nextFetch = next
       }
+      for (const [key, logEnd] of outcome.logEnds) {
+        const position = owned.get(key)
+        if (position) position.logEnd = logEnd
+      }
       // Out of range: deleted by retention, or a stored offset past the end of a recreated topic.
       // Restart at the log start, the earliest record still there: the choice that loses least.
       for (const { topic, partition, offset } of outcome.outOfRange) {
@@ -285,12 +289,26 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
         position.nextFetch = offset
       }
       buffer.fill(outcome.records)
-      return buffer.take(owned) ?? emptyBatch()
+      return withProgress(buffer.take(owned) ?? emptyBatch())
     } catch (error) {
       if (signal.aborted) return undefined
       await backoff.failed('fetch', error, signal)
       return emptyBatch()
     }
+  }
+
+  /**
+   * Adds the partitions the caller is caught up on once it has this batch: everything fetched of
+   * them is handed out, and the fetch position had reached the log end of the last answer.
+   */
+  function withProgress(batch: RecordBatch): RecordBatch {
+    const caughtUp: TopicPartition[] = []
+    for (const [key, p] of owned) {
+      if (p.logEnd !== null && p.nextFetch >= p.logEnd && !buffer.holds(key))
+        caughtUp.push({ topic: p.topic, partition: p.partition })
+    }
+    batch.caughtUp = caughtUp
+    return batch
   }
 
   /** Gives the partitions back (onRevoke) and leaves the group; the client stays open for commits. */
@@ -378,6 +396,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
   }
 }
 
+/** Nothing to hand out, and nothing known to be caught up (the fetch failed, or a rebalance runs). */
 function emptyBatch(): RecordBatch {
-  return { records: [], nextOffsets: [] }
+  return { records: [], nextOffsets: [], caughtUp: [] }
 }

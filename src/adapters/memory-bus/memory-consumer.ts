@@ -152,7 +152,11 @@ export function createMemoryConsumer(deps: MemoryConsumerDeps): BusConsumer {
       } else break // the next record does not fit in this batch
     }
     s.rotation = (s.rotation + 1) % count
-    return records.length > 0 ? { records, nextOffsets } : undefined
+    return records.length > 0 ? { records, nextOffsets, caughtUp: caughtUp(s) } : undefined
+  }
+
+  function caughtUp(s: Session): TopicPartition[] {
+    return s.owned.filter((p) => s.positions.get(p)! >= p.log.endOffset).map(toTopicPartition)
   }
 
   function sleep(s: Session, ms: number): Promise<void> {
@@ -176,7 +180,7 @@ export function createMemoryConsumer(deps: MemoryConsumerDeps): BusConsumer {
       if (batch) return batch
       const remainingMs = deadline - performance.now()
       // an empty batch after maxWaitMs lets the caller act on time (flush, watermarks) while idle
-      if (remainingMs <= 0) return { records: [], nextOffsets: [] }
+      if (remainingMs <= 0) return { records: [], nextOffsets: [], caughtUp: caughtUp(s) }
       if (!s.member.dirty) await sleep(s, remainingMs)
     }
   }
