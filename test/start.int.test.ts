@@ -3,11 +3,11 @@
 // again on the next start.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../src/pipelines/etl-test-kit.ts'
+import { freePort } from './support/free-port.ts'
 import { ensureDashboardBuilt, launchBrowser, ROOT, saveScreenshot } from './web/dashboard-test-kit.ts'
 
 const SETTINGS = [
@@ -31,15 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(folder, { recursive: true, force: true })
 })
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 interface Started {
   child: ChildProcess

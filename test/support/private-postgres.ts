@@ -3,9 +3,9 @@
 // `postgres` user. Stopping it disturbs nobody else's tests.
 import { execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './free-port.ts'
 
 export interface PrivatePostgres {
   url: string
@@ -21,18 +21,6 @@ function postgresBin(): string {
   const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0]
   if (!version) throw new Error(`no PostgreSQL under ${root}`)
   return join(root, version, 'bin')
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 function asPostgres(command: string, args: string[]): void {

@@ -14,9 +14,13 @@ export interface CommandProcess {
   stderr(): string
 }
 
-/** `node src/cli/main.ts <command>` with the given settings on top of this process's environment. */
-export function startCommand(command: string, env: Record<string, string | undefined>): CommandProcess {
-  const child = spawn(process.execPath, ['src/cli/main.ts', command], {
+/** `node src/cli/main.ts <command> <args>` with the given settings on top of this process's environment. */
+export function startCommand(
+  command: string,
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): CommandProcess {
+  const child = spawn(process.execPath, ['src/cli/main.ts', command, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })

@@ -1,0 +1,17 @@
+// A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it), for a server a
+// test starts as a child process. Another process could take it before the child binds: rare
+// enough on a test machine, and the child then fails loudly.
+import { createServer } from 'node:net'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
