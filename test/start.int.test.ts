@@ -91,6 +91,12 @@ describe('streamwatch start on embedded defaults', () => {
         60_000,
         'a first anomaly',
       )
+      // the etl's consumer reports its lag with each batch: a number, not "unknown"
+      const { body: stats } = await getJson(`${first.url}/api/stats`)
+      const etl = (stats['pipeline'] as Array<{ group: string; lag_records: number | null }>).find((g) =>
+        g.group.endsWith('etl'),
+      )
+      expect(etl?.lag_records).toBeTypeOf('number')
       const browser = await launchBrowser()
       try {
         const page = await browser.newPage()

@@ -75,7 +75,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     consumerLag: new Gauge({
       name: 'streamwatch_consumer_lag_records',
-      help: 'Records between the last committed offset and the end of the partition',
+      help: 'Records of the partition its consumer has not read yet (high watermark minus position), after each batch',
       labelNames: ['group', 'topic', 'partition'],
       registers,
     }),

@@ -24,6 +24,7 @@ import {
 import { StreamwatchError } from '../errors.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
+import { forgetLag, recordLag } from './lag.ts'
 import type { Bus, BusProducer, OutgoingRecord, RawRecord, RecordBatch, TopicPartition } from './ports.ts'
 import { retryWhileRetriable } from './retry.ts'
 
@@ -94,6 +95,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     conflicts: 0,
   }
   const deadLetters = bus.createProducer()
+  const groupId = names.group('etl')
   const retry = (what: string) => ({
     signal,
     logger,
@@ -122,7 +124,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
   }
 
   const consumer = bus.createConsumer({
-    groupId: names.group('etl'),
+    groupId,
     topics: [names.full('logs'), names.full('metrics'), names.full('transactions')],
     maxBatchRecords: deps.maxBatchRecords ?? 5_000,
     maxWaitMs: deps.maxWaitMs ?? 200,
@@ -136,6 +138,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     },
     async onRevoke(partitions) {
       for (const tp of partitions) owned.delete(partitionKey(tp))
+      if (metrics) forgetLag(metrics, groupId, partitions)
       logger.info({ partitions: partitions.map(partitionKey) }, 'partitions revoked')
     },
   })
@@ -232,7 +235,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
 
   async function commit(batch: RecordBatch): Promise<void> {
     const byPartition = groupByPartition(batch.records)
-    const caughtUp = batch.caughtUp && new Set(batch.caughtUp.map(partitionKey))
+    const caughtUp = batch.lag && new Set(batch.lag.filter((p) => p.records === 0).map(partitionKey))
     for (let attempt = 0; ; attempt++) {
       const prepared = prepare(byPartition, now(), caughtUp)
       const { write } = prepared
@@ -291,6 +294,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
       for (const r of batch.records) metrics?.eventsReceived.inc({ stage: 'etl', topic: r.topic })
       await commit(batch)
       holdIdleClocks(now() - busySinceMs)
+      if (metrics && batch.lag) recordLag(metrics, groupId, batch.lag)
       if (batch.nextOffsets.length > 0) {
         // The group's offsets in Kafka are for monitoring (lag); the truth is in PostgreSQL.
         await consumer.commit(batch.nextOffsets).catch((error: unknown) => {

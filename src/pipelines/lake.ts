@@ -22,6 +22,8 @@
 import type { LakeBatcherLimits, SealedObject } from '../core/lake/lake-batcher.ts'
 import { createLakeBatcher } from '../core/lake/lake-batcher.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import { forgetLag, recordLag } from './lag.ts'
 import { createLakeArchive, partitionId, type RetryPolicy } from './lake-archive.ts'
 import type { Bus, ObjectStore, PartitionOffset, TopicPartition } from './ports.ts'
 
@@ -59,6 +61,8 @@ export interface LakeSinkDeps {
   logger: Logger
   /** wall clock, for age-based flushing only */
   nowMs?: () => number
+  /** for streamwatch_consumer_lag_records (records not read yet, per partition) */
+  metrics?: Metrics
 }
 
 export interface LakeSinkStats {
@@ -122,6 +126,7 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
       archivedNext.delete(partitionId(tp))
     }
     batcher.forget(partitions)
+    if (deps.metrics) forgetLag(deps.metrics, options.groupId, partitions)
     logger.info({ partitions: partitions.length }, 'partitions revoked; their buffers are dropped')
   }
 
@@ -216,6 +221,7 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
             break
           }
           if (sealed.length > 0) await commit(await store_(sealed, storeSignal))
+          if (deps.metrics && batch.lag) recordLag(deps.metrics, options.groupId, batch.lag)
         }
       } finally {
         signal.removeEventListener('abort', onStop)

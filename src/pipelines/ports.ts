@@ -27,13 +27,17 @@ export interface RecordBatch {
   /** per partition in this batch, the offset after its last record: what to commit once the batch is durable */
   nextOffsets: PartitionOffset[]
   /**
-   * The owned partitions with nothing left to read once this batch is processed: the consumer's
-   * position has reached the end of the log as the bus last reported it, and no record of them
-   * waits in the consumer. It tells a quiet partition from one the consumer is behind on (a
-   * backlog after an outage, a slow fetch), which wall time alone cannot. Empty when the bus
-   * could not be asked (a failed fetch, a rebalance); undefined when the bus cannot tell at all.
+   * Per owned partition whose log end the bus has reported: how many of its records the consumer
+   * has not handed out yet, counting up to that log end (the high watermark) and what the
+   * consumer holds. 0 means caught up, which tells a quiet partition from one the consumer is
+   * behind on (a backlog after an outage, a slow fetch); wall time alone cannot. Empty when the
+   * bus could not be asked (a failed fetch, a rebalance); undefined when the bus cannot tell.
    */
-  caughtUp?: TopicPartition[]
+  lag?: PartitionLag[]
+}
+
+export interface PartitionLag extends TopicPartition {
+  records: number
 }
 
 export interface OutgoingRecord {

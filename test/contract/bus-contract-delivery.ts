@@ -160,49 +160,52 @@ export function defineDeliveryTests(context: ContractContext): void {
   )
 
   it(
-    'reports a partition caught up only once every record on it has been handed out, and then does',
+    'reports with each batch how many records of each partition are left to hand out, 0 once all are',
     async () => {
       const bus = context.bus
-      const topic = unique('caught-up')
+      const topic = unique('lag')
       await bus.ensureTopics([topic], 3)
       const records = keyedRecords(topic, { keys: 30, perKey: 10 })
       await publishInBatches(bus, records, 1000)
       const received = new Map<number, number>()
-      /** per batch: the partitions reported caught up, with what had been received of each by then */
-      const reports: { caughtUp: Map<number, number> | undefined; records: number }[] = []
+      /** per batch: by partition, [records received by then, lag reported]; undefined: no report */
+      const reports: { byPartition: Map<number, readonly [number, number]> | undefined; records: number }[] =
+        []
       const reader = consume(
         { groupId: unique('group'), topics: [topic], maxBatchRecords: 7 },
         {
           onBatch: (batch) => {
             for (const r of batch.records) received.set(r.partition, (received.get(r.partition) ?? 0) + 1)
-            const caughtUp = batch.caughtUp?.map(
-              (tp) => [tp.partition, received.get(tp.partition) ?? 0] as const,
+            const byPartition = batch.lag?.map(
+              (p) => [p.partition, [received.get(p.partition) ?? 0, p.records]] as const,
             )
-            reports.push({ caughtUp: caughtUp && new Map(caughtUp), records: batch.records.length })
+            reports.push({ byPartition: byPartition && new Map(byPartition), records: batch.records.length })
             return undefined
           },
         },
       )
-      const allCaughtUp = () => reports.at(-1)?.caughtUp?.size === 3
+      const caughtUp = (report: (typeof reports)[number] | undefined) =>
+        report?.byPartition !== undefined &&
+        report.byPartition.size === 3 &&
+        [...report.byPartition.values()].every(([, lag]) => lag === 0)
       await until(
-        () => reader.records.length >= records.length && allCaughtUp(),
+        () => reader.records.length >= records.length && caughtUp(reports.at(-1)),
         'every partition caught up',
-        {
-          consumers: [reader],
-        },
+        { consumers: [reader] },
       )
       await reader.stop()
       const total = new Map(
         [...offsetsByPartition(reader.records)].map(([p, offsets]) => [p, offsets.length]),
       )
       expect(reader.records).toHaveLength(records.length)
-      for (const report of reports.filter((r) => r.records > 0)) expect(report.caughtUp).toBeDefined()
-      // sound: never "caught up" on a partition with records still to hand out
+      for (const report of reports.filter((r) => r.records > 0)) expect(report.byPartition).toBeDefined()
+      // exact, since nothing is published meanwhile: received + left = all, so never 0 too early
       for (const report of reports) {
-        for (const [partition, seen] of report.caughtUp ?? []) expect(seen).toBe(total.get(partition) ?? 0)
+        for (const [partition, [seen, lag]] of report.byPartition ?? []) {
+          expect(seen + lag).toBe(total.get(partition) ?? 0)
+        }
       }
-      // and it was not: the first batch held 7 of 300 records
-      expect(reports.find((r) => r.records > 0)!.caughtUp!.size).toBeLessThan(3)
+      expect(caughtUp(reports.find((r) => r.records > 0))).toBe(false)
     },
     CONTRACT_TEST_TIMEOUT_MS,
   )

@@ -71,20 +71,20 @@ describe('batch buffer', () => {
     expect(buffer.take(all)).toBeUndefined()
   })
 
-  it('holds a partition until its last record is taken', () => {
+  it('counts what it holds of each partition until it is taken', () => {
     const buffer = createBatchBuffer({ maxBatchRecords: 2 })
     buffer.fill(fetched)
-    const holding = () => ['logs:0', 'logs:1', 'metrics:0', 'logs:2'].filter((key) => buffer.holds(key))
-    expect(holding()).toEqual(['logs:0', 'logs:1', 'metrics:0'])
+    const holding = () => ['logs:0', 'logs:1', 'metrics:0', 'logs:2'].map((key) => buffer.holding(key))
+    expect(holding()).toEqual([3, 2, 1, 0])
     buffer.take(all)
-    expect(holding()).toEqual(['logs:0', 'logs:1', 'metrics:0'])
+    expect(holding()).toEqual([1, 2, 1, 0])
     buffer.take(all)
-    expect(holding()).toEqual(['logs:1', 'metrics:0'])
+    expect(holding()).toEqual([0, 1, 1, 0])
     buffer.take(all)
-    expect(holding()).toEqual([])
+    expect(holding()).toEqual([0, 0, 0, 0])
     buffer.fill(fetched)
     buffer.clear()
-    expect(holding()).toEqual([])
+    expect(holding()).toEqual([0, 0, 0, 0])
   })
 
   it('is empty after clear', () => {

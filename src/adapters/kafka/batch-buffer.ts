@@ -19,8 +19,8 @@ export interface BatchBuffer {
    * record), skipping records of partitions not in `owned`. Undefined when nothing is left.
    */
   take(owned: ReadonlyMap<string, TopicPartition>): RecordBatch | undefined
-  /** Whether records of the partition (`topic:partition`) are still waiting to be taken. */
-  holds(key: string): boolean
+  /** How many records of the partition (`topic:partition`) wait to be taken. */
+  holding(key: string): number
   clear(): void
 }
 
@@ -31,29 +31,29 @@ export function createBatchBuffer(
   const maxBytes = options.maxBatchBytes ?? BATCH_DEFAULTS.maxBatchBytes
   let buffered: RawRecord[] = []
   let index = 0
-  /** by `topic:partition`: the index of its last record in `buffered` */
-  let lastIndex = new Map<string, number>()
+  /** by `topic:partition`: the indexes of its first and last records in `buffered` */
+  let spans = new Map<string, { first: number; last: number }>()
 
   return {
     fill(records) {
       buffered = records
       index = 0
-      lastIndex = new Map()
+      spans = new Map()
       for (let i = 0; i < records.length; i++) {
-        const record = records[i]!
-        const next = records[i + 1]
-        if (next === undefined || next.partition !== record.partition || next.topic !== record.topic)
-          lastIndex.set(`${record.topic}:${record.partition}`, i)
+        const key = `${records[i]!.topic}:${records[i]!.partition}`
+        const span = spans.get(key)
+        if (span) span.last = i
+        else spans.set(key, { first: i, last: i })
       }
     },
     clear() {
       buffered = []
       index = 0
-      lastIndex = new Map()
+      spans = new Map()
     },
-    holds(key) {
-      const last = lastIndex.get(key)
-      return last !== undefined && last >= index
+    holding(key) {
+      const span = spans.get(key)
+      return span === undefined || span.last < index ? 0 : span.last - Math.max(span.first, index) + 1
     },
     take(owned) {
       const records: RawRecord[] = []
@@ -81,7 +81,7 @@ export function createBatchBuffer(
       if (index >= buffered.length) {
         buffered = []
         index = 0
-        lastIndex = new Map()
+        spans = new Map()
       }
       if (records.length === 0) return undefined
       const nextOffsets: PartitionOffset[] = []

@@ -30,6 +30,7 @@ import type { Logger } from '../../observability/logger.ts'
 import type {
   BusConsumer,
   ConsumerOptions,
+  PartitionLag,
   PartitionOffset,
   RecordBatch,
   TopicPartition,
@@ -298,16 +299,17 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
   }
 
   /**
-   * Adds the partitions the caller is caught up on once it has this batch: everything fetched of
-   * them is handed out, and the fetch position had reached the log end of the last answer.
+   * Adds what the caller is behind on once it has this batch: per partition, what it has not
+   * been handed yet, up to the log end of the last fetch answer that gave one.
    */
   function withProgress(batch: RecordBatch): RecordBatch {
-    const caughtUp: TopicPartition[] = []
+    const lag: PartitionLag[] = []
     for (const [key, p] of owned) {
-      if (p.logEnd !== null && p.nextFetch >= p.logEnd && !buffer.holds(key))
-        caughtUp.push({ topic: p.topic, partition: p.partition })
+      if (p.logEnd === null) continue
+      const records = Math.max(0, p.logEnd - p.nextFetch) + buffer.holding(key)
+      lag.push({ topic: p.topic, partition: p.partition, records })
     }
-    batch.caughtUp = caughtUp
+    batch.lag = lag
     return batch
   }
 
@@ -396,7 +398,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
   }
 }
 
-/** Nothing to hand out, and nothing known to be caught up (the fetch failed, or a rebalance runs). */
+/** Nothing to hand out, and no lag known (the fetch failed, or a rebalance runs). */
 function emptyBatch(): RecordBatch {
-  return { records: [], nextOffsets: [], caughtUp: [] }
+  return { records: [], nextOffsets: [], lag: [] }
 }

@@ -6,6 +6,7 @@ import { StreamwatchError } from '../../errors.ts'
 import type {
   BusConsumer,
   ConsumerOptions,
+  PartitionLag,
   PartitionOffset,
   RawRecord,
   RecordBatch,
@@ -152,11 +153,14 @@ export function createMemoryConsumer(deps: MemoryConsumerDeps): BusConsumer {
       } else break // the next record does not fit in this batch
     }
     s.rotation = (s.rotation + 1) % count
-    return records.length > 0 ? { records, nextOffsets, caughtUp: caughtUp(s) } : undefined
+    return records.length > 0 ? { records, nextOffsets, lag: lag(s) } : undefined
   }
 
-  function caughtUp(s: Session): TopicPartition[] {
-    return s.owned.filter((p) => s.positions.get(p)! >= p.log.endOffset).map(toTopicPartition)
+  function lag(s: Session): PartitionLag[] {
+    return s.owned.map((p) => ({
+      ...toTopicPartition(p),
+      records: Math.max(0, p.log.endOffset - s.positions.get(p)!),
+    }))
   }
 
   function sleep(s: Session, ms: number): Promise<void> {
@@ -180,7 +184,7 @@ export function createMemoryConsumer(deps: MemoryConsumerDeps): BusConsumer {
       if (batch) return batch
       const remainingMs = deadline - performance.now()
       // an empty batch after maxWaitMs lets the caller act on time (flush, watermarks) while idle
-      if (remainingMs <= 0) return { records: [], nextOffsets: [], caughtUp: caughtUp(s) }
+      if (remainingMs <= 0) return { records: [], nextOffsets: [], lag: lag(s) }
       if (!s.member.dirty) await sleep(s, remainingMs)
     }
   }

@@ -44,7 +44,7 @@ export const startCommand: Command = {
     try {
       await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
       const lake = createLakeSink(
-        { bus, store: lakeStore, logger },
+        { bus, store: lakeStore, logger, metrics },
         {
           ...LAKE_SINK_DEFAULTS,
           // one process holds everything: keep the lake's buffers small
