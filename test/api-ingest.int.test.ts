@@ -88,7 +88,7 @@ describe('POST /api/ingest', () => {
     expect(decoder.decode(record!.key!)).toBe('search')
   })
 
-  it('answers each event of an array, publishing only the accepted, in order', async () => {
+  it('answers each event of an array and publishes them in order: the accepted keyed, the rejected with their verdict', async () => {
     const events = [
       `{"timestamp":"${nowIso()}","transaction_id":"t-1","user_id":"u-9","amount":12.50,"currency":"usd"}`,
       `{"timestamp":"${nowIso()}","transaction_id":"t-2","user_id":"u-9","amount":-3,"currency":"EUR"}`,
@@ -119,9 +119,26 @@ describe('POST /api/ingest', () => {
         { index: 6, status: 'rejected', reason: 'timestamp_in_future', message: expect.any(String) },
       ],
     })
-    const records = await readAll(bus, names.full('transactions'), 2)
-    expect(records.map((r) => decoder.decode(r.value!))).toEqual([events[0], events[2]])
-    expect(records.map((r) => decoder.decode(r.key!))).toEqual(['u-9', 'u-8'])
+    const records = await readAll(bus, names.full('transactions'), 7)
+    const accepted = records.filter((r) => r.headers.length === 0)
+    expect(accepted.map((r) => decoder.decode(r.value!))).toEqual([events[0], events[2]])
+    expect(accepted.map((r) => decoder.decode(r.key!))).toEqual(['u-9', 'u-8'])
+    // the rejected go to the topic too, unkeyed, with the verdict the etl will dead-letter them with
+    const rejected = records.filter((r) => r.headers.length > 0)
+    expect(rejected.every((r) => r.key === null)).toBe(true)
+    const verdictOf = (r: RawRecord) => {
+      const headers = Object.fromEntries(r.headers.map(([k, v]) => [k, decoder.decode(v)]))
+      return [
+        decoder.decode(r.value!),
+        headers['streamwatch-rejected'],
+        headers['streamwatch-rejected-message'],
+      ]
+    }
+    const answered = body.results.flatMap((r) =>
+      r.status === 'rejected' ? [[events[r.index], r.reason, r.message]] : [],
+    )
+    // unkeyed, so spread over the partitions: compared as a set
+    expect(rejected.map(verdictOf).sort()).toEqual(answered.sort())
   })
 
   it('reads NDJSON, gzipped or not', async () => {
@@ -145,7 +162,7 @@ describe('POST /api/ingest', () => {
     )
   })
 
-  it('answers 422 when every event is rejected, and publishes nothing', async () => {
+  it('answers 422 when every event is rejected', async () => {
     const response = await post(
       '/api/ingest/metrics',
       JSON.stringify([{ timestamp: nowIso(), service: 'x', cpu: 120, latency_ms: 1 }]),

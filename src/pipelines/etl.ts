@@ -9,7 +9,7 @@
 import type { CommitResult, EtlBatch, EtlStore } from '../adapters/postgres/etl-store.ts'
 import type { Event, LogEvent, MetricEvent, Rejection, TransactionEvent } from '../contracts/events.ts'
 import { type EventKind, KIND_OF_TOPIC, type TopicNames } from '../contracts/topics.ts'
-import { type CleanPolicy, cleanRecords } from '../core/clean/index.ts'
+import { type CleanPolicy, cleanRecords, verdictOf } from '../core/clean/index.ts'
 import {
   type Anomaly,
   advanceTime,
@@ -177,7 +177,15 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
           'records missing between the stored offset and the first record read: trimmed by retention, or the in-memory bus restarted (it keeps nothing across restarts)',
         )
       }
-      const { events, rejections } = cleanRecords(partition.kind, fresh, policy, wallMs)
+      // events the ingest API rejected come with their verdict: stored as it was answered
+      const judged: Rejection[] = []
+      const unjudged = fresh.filter((record) => {
+        const verdict = verdictOf(partition.kind, record)
+        if (verdict) judged.push(verdict)
+        return verdict === undefined
+      })
+      const { events, rejections } = cleanRecords(partition.kind, unjudged, policy, wallMs)
+      rejections.push(...judged)
       addEvents(write, partition.kind, events)
       ;(write.rejections as Rejection[]).push(...rejections)
       prepared.events += events.length

@@ -1,12 +1,15 @@
-// HTTP ingest: each event is cleaned exactly as the etl will clean it, and only accepted events
-// are published, as the bytes that were sent, keyed as DESIGN.md says (service for logs and
-// metrics, user_id for transactions). A rejected event is answered with its reason and counted
-// (events_rejected_total{stage="ingest"}), not published: the sender is told at once and can fix
-// it, and the etl would only reject it again. The etl still cleans what it reads: the clock moves
-// on between the two (a timestamp near the age limit), and the bus has other producers.
+// HTTP ingest: each event is cleaned exactly as the etl will clean it and answered at once:
+// accepted, or rejected with its reason. Accepted events are published as the bytes that were
+// sent, keyed as DESIGN.md says (service for logs and metrics, user_id for transactions).
+// Rejected events are published too, to the same topic with their verdict in headers
+// (core/clean/ingest-verdict.ts), so that they land in dead letters like any other bad input
+// (the table, the dead-letters topic and the lake) and the etl stores the reason the sender was
+// given rather than judge again. The etl still cleans everything else it reads: the bus has other
+// producers.
 import type { IngestResponse } from '../../contracts/api.ts'
+import type { RejectReason } from '../../contracts/events.ts'
 import { type EventTopic, KIND_OF_TOPIC, type TopicNames } from '../../contracts/topics.ts'
-import { type CleanPolicy, cleanRecord } from '../../core/clean/index.ts'
+import { type CleanPolicy, cleanRecord, verdictHeaders } from '../../core/clean/index.ts'
 import type { Metrics } from '../../observability/metrics.ts'
 import type { BusProducer, OutgoingRecord } from '../../pipelines/ports.ts'
 
@@ -44,6 +47,7 @@ export async function ingestEvents(
     if (result.kind === 'rejection') {
       results.push({ index, status: 'rejected', reason: result.reason, message: result.message })
       deps.metrics.eventsRejected.inc({ stage: 'ingest', topic: fullTopic, reason: result.reason })
+      outgoing.push(rejected(fullTopic, value, result.reason, result.message, deps.policy.maxMessageBytes))
       return
     }
     const key = result.kind === 'transaction' ? result.userId : result.service
@@ -52,9 +56,28 @@ export async function ingestEvents(
     results.push({ index, status: 'accepted' })
   })
   deps.metrics.eventsReceived.inc({ stage: 'ingest', topic: fullTopic }, records.length)
+  const accepted = results.filter((r) => r.status === 'accepted').length
   if (outgoing.length > 0) {
     await deps.producer.publish(outgoing)
-    deps.metrics.eventsWritten.inc({ stage: 'ingest', topic: fullTopic }, outgoing.length)
+    deps.metrics.eventsWritten.inc({ stage: 'ingest', topic: fullTopic }, accepted)
   }
-  return { accepted: outgoing.length, rejected: records.length - outgoing.length, results }
+  return { accepted, rejected: records.length - accepted, results }
+}
+
+/**
+ * A rejected event as it goes to its topic, to be dead-lettered by the etl. Unkeyed: its key may
+ * be what is wrong with it. An oversized event keeps only its first maxMessageBytes (the bus
+ * refuses bigger records); the message says so.
+ */
+function rejected(
+  topic: string,
+  value: Uint8Array,
+  reason: RejectReason,
+  message: string,
+  maxBytes: number,
+): OutgoingRecord {
+  if (value.length <= maxBytes)
+    return { topic, key: null, value: value.slice(), headers: verdictHeaders(reason, message) }
+  const kept = `${message} (only the first ${maxBytes} of ${value.length} bytes kept)`
+  return { topic, key: null, value: value.slice(0, maxBytes), headers: verdictHeaders(reason, kept) }
 }
