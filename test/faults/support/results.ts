@@ -2,10 +2,16 @@
 // when the run ends. A line is written whether the scenario passed or failed.
 import { appendFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
+import { expect } from 'vitest'
 
-export const RESULTS_FILE =
-  process.env['FAULTS_RESULTS_FILE'] ?? join(tmpdir(), 'streamwatch-faults-results.jsonl')
+/**
+ * One file per run: the faults project's global setup names it (FAULTS_RESULTS_FILE) before the
+ * test processes start, so runs side by side never mix their results.
+ */
+export function resultsFile(): string {
+  return process.env['FAULTS_RESULTS_FILE'] ?? join(tmpdir(), 'streamwatch-faults-results.jsonl')
+}
 
 export interface ScenarioResult {
   scenario: string
@@ -25,8 +31,15 @@ export interface ScenarioResult {
   notes: string
   durationMs: number
   finishedAt: string
+  /** the scenario's test file, relative to the checkout */
+  file?: string
 }
 
-export function recordResult(result: Omit<ScenarioResult, 'finishedAt'>): void {
-  appendFileSync(RESULTS_FILE, `${JSON.stringify({ ...result, finishedAt: new Date().toISOString() })}\n`)
+export function recordResult(result: Omit<ScenarioResult, 'finishedAt' | 'file'>): void {
+  const testPath = expect.getState().testPath
+  const file = testPath ? relative(process.cwd(), testPath) : undefined
+  appendFileSync(
+    resultsFile(),
+    `${JSON.stringify({ ...result, file, finishedAt: new Date().toISOString() })}\n`,
+  )
 }
