@@ -48,7 +48,11 @@ export interface EtlDeps {
   onCommit?: (summary: Readonly<EtlSummary>) => void
 }
 
-/** For a bus that cannot report its high watermarks: a partition whose newest event is at most this old (by the wall clock) counts as live. */
+/**
+ * Events at most this far behind the wall clock count as live: an idle partition's event time is
+ * never moved past them by the wall clock (and, for a bus that cannot report its high watermarks,
+ * a partition whose newest event is this recent counts as live when it goes quiet).
+ */
 const LIVE_HORIZON_MS = 60_000
 
 export interface EtlSummary {
@@ -196,10 +200,16 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
       if (byPartition.has(key) || partition.storedOffset === null) continue
       if (caughtUp !== undefined && !caughtUp.has(key)) partition.quietSinceMs = wallMs
       if (!isIdle(partition, wallMs, caughtUp?.has(key), fetchedNothing)) continue
-      // The partition's event time moves on by the time it has been quiet, from its newest event:
-      // not to the wall clock, which would make every event of a producer running behind it
-      // (a clock skew, a backlog it sends after an outage) late after each quiet spell.
-      const eventClockMs = partition.detector.maxEventTsMs! + (wallMs - partition.quietSinceMs)
+      // The partition's event time moves on by the time it has been quiet, from its newest event,
+      // not to the wall clock, which would make every event of a live producer running behind it
+      // (a clock skew, a backlog it sends after an outage) late after each quiet spell. Events
+      // more than LIVE_HORIZON_MS behind the wall clock are history (a backfill, a replay): once
+      // caught up on them, the watermark goes to that horizon at once, so their last windows
+      // close and their episodes resolve without waiting out the windows in wall time.
+      const eventClockMs = Math.max(
+        partition.detector.maxEventTsMs! + (wallMs - partition.quietSinceMs),
+        wallMs - LIVE_HORIZON_MS,
+      )
       const result = advanceTime(partition.detector, eventClockMs, rules, detectOptions)
       if (result.changes.length > 0) addDetection(prepared, partition, result, partition.storedOffset)
     }

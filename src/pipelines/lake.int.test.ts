@@ -179,10 +179,21 @@ describe('lake sink killed with SIGKILL three times', () => {
         expect(await exited(child)).toBe(-1)
         if (crash === 1) await publishAll(bus, makeTestRecords(topics, COUNT / 2, START_MS + 3_600_000))
       }
-      const last = spawnSink()
+      // The third sink may have archived everything before its kill: then the lake is complete at
+      // once, and a SIGTERM sent while the last sink's node is still starting (before it listens
+      // for signals) would kill it outright. So wait for it to have started too.
+      const last = spawn(
+        process.execPath,
+        [MAIN, 'lake-sink', '--flush-after', '500ms', '--max-object-records', '700'],
+        { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      )
+      let lastLog = ''
+      last.stderr?.on('data', (chunk: Buffer) => {
+        lastLog += chunk.toString()
+      })
       await waitUntil(
         'the lake holds every record',
-        async () => (await countLakeOffsets(store)) === COUNT,
+        async () => lastLog.includes('lake sink started') && (await countLakeOffsets(store)) === COUNT,
         150_000,
       )
       last.kill('SIGTERM')
