@@ -211,6 +211,48 @@ export function defineDeliveryTests(context: ContractContext): void {
   )
 
   it(
+    'still reports a partition read to its end as caught up after a rebalance gives it back',
+    async () => {
+      // Kafka's fetch sessions leave unchanged partitions out of the broker's answers: a consumer
+      // that had read everything and got some partitions back in a rebalance must still know.
+      const bus = context.bus
+      const topic = unique('lag-rebalance')
+      await bus.ensureTopics([topic], 4)
+      const records = keyedRecords(topic, { keys: 40, perKey: 5 })
+      await publishInBatches(bus, records, 1000)
+      const groupId = unique('group')
+      let lastLag: Map<number, number> | undefined
+      const first = consume(
+        { groupId, topics: [topic], maxWaitMs: 100 },
+        {
+          onBatch: (batch) => {
+            if (batch.lag !== undefined && batch.lag.length > 0)
+              lastLag = new Map(batch.lag.map((p) => [p.partition, p.records]))
+            return undefined
+          },
+        },
+      )
+      await until(() => first.records.length >= records.length, 'everything read', { consumers: [first] })
+      const second = consume({ groupId, topics: [topic], maxWaitMs: 100 })
+      await until(
+        () => first.consumer.assignment().length > 0 && second.consumer.assignment().length > 0,
+        'the partitions shared',
+        { consumers: [first, second] },
+      )
+      const owned = () => first.consumer.assignment().map((tp) => tp.partition)
+      await until(
+        () =>
+          lastLag !== undefined &&
+          lastLag.size === owned().length &&
+          owned().every((p) => lastLag!.get(p) === 0),
+        'the first consumer caught up on what it owns after the rebalance',
+        { consumers: [first, second] },
+      )
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
+
+  it(
     'keeps a key in one partition and round-trips keys, values, headers and timestamps byte for byte',
     async () => {
       const bus = context.bus

@@ -9,8 +9,6 @@ import { unlessAborted } from './wake-signal.ts'
 
 export interface FetchPosition extends TopicPartition {
   nextFetch: number
-  /** the log's end (high watermark) in the last fetch answer that gave it; null before one did */
-  logEnd: number | null
 }
 
 export interface FetchOutcome {
@@ -20,7 +18,10 @@ export interface FetchOutcome {
   nextFetch: Map<string, number>
   /** partitions whose position is outside the log, with the log's start offset */
   outOfRange: PartitionOffset[]
-  /** by `topic:partition`: the log's end (high watermark) as the broker answered, for lag */
+  /**
+   * by `topic:partition`: the log's end (high watermark) as the broker answered, for lag; within a
+   * fetch session the broker leaves out the partitions nothing changed about
+   */
   logEnds: Map<string, number>
 }
 

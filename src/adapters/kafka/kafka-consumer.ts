@@ -96,6 +96,13 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
   /** owned partitions (onAssign has run for them, onRevoke not yet) and where their next fetch starts */
   const owned = new Map<string, FetchPosition>()
   const buffer = createBatchBuffer(options)
+  /**
+   * By `topic:partition`: the log end (high watermark) in the last fetch answer that gave one. Kept
+   * across rebalances, for the client's fetch sessions (KIP-227): the broker leaves a partition
+   * out of its answer while nothing about it changed, so a partition we own again, already read
+   * to its end, may never be answered for; its last known end is still right then.
+   */
+  const logEnds = new Map<string, number>()
   /** the generation whose assignment `owned` holds; -1: none */
   let appliedGeneration = -1
   /** the latest assignment the client has completed a join for */
@@ -233,7 +240,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
         // onAssign has run for them: owned until onRevoke, even when a rebalance began meanwhile
         // (its revocation is queued behind this, and nothing is fetched while it is pending).
         for (const tp of next.partitions)
-          owned.set(keyOf(tp), { ...tp, nextFetch: starts.get(keyOf(tp)) ?? 0, logEnd: null })
+          owned.set(keyOf(tp), { ...tp, nextFetch: starts.get(keyOf(tp)) ?? 0 })
         appliedGeneration = next.generationId
         logger.info(
           { generationId: next.generationId, partitions: next.partitions.length },
@@ -274,10 +281,7 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
         const position = owned.get(key)
         if (position) position.nextFetch = next
       }
-      for (const [key, logEnd] of outcome.logEnds) {
-        const position = owned.get(key)
-        if (position) position.logEnd = logEnd
-      }
+      for (const [key, logEnd] of outcome.logEnds) logEnds.set(key, logEnd)
       // Out of range: deleted by retention, or a stored offset past the end of a recreated topic.
       // Restart at the log start, the earliest record still there: the choice that loses least.
       for (const { topic, partition, offset } of outcome.outOfRange) {
@@ -305,8 +309,9 @@ export function createKafkaConsumer(settings: KafkaConsumerSettings, options: Co
   function withProgress(batch: RecordBatch): RecordBatch {
     const lag: PartitionLag[] = []
     for (const [key, p] of owned) {
-      if (p.logEnd === null) continue
-      const records = Math.max(0, p.logEnd - p.nextFetch) + buffer.holding(key)
+      const logEnd = logEnds.get(key)
+      if (logEnd === undefined) continue
+      const records = Math.max(0, logEnd - p.nextFetch) + buffer.holding(key)
       lag.push({ topic: p.topic, partition: p.partition, records })
     }
     batch.lag = lag
