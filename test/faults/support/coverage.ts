@@ -16,7 +16,7 @@ export const NOT_COVERED: readonly string[] = [
   'API: one client address only (the rate limit is per address); slow clients are 200 sockets dripping header bytes, not a distributed load.',
   'The lake is checked by offsets (every offset of the event topics once from 0, no gaps, no overlaps, one hour per object); the byte-for-byte comparison with the bus is left to src/pipelines/lake.int.test.ts. The dead-letters topic is archived but not checked (a restarted etl may publish a dead letter again: at least once by design).',
   'The S3 outage scenario checks the lake only (the etl does not use S3).',
-  'Full mode (10,000 ev/s) was not run on this 2-core machine in the session that added the alerting scenario; CI runs the bounded mode.',
+  'Full mode (10,000 ev/s) was run by hand, one scenario at a time, for the etl and lake kills, the broker restart and the alerting scenario (all passed: figures in the closing note of issue 10); the whole suite in full mode in one go was not run in that session. CI runs the bounded mode.',
   'Broker faults use a private single-node broker: no multi-broker leader change or partition reassignment.',
   'Disk full, clock jumps, network partitions (as opposed to a stopped server) and slow disks are not injected.',
 ]
