@@ -48,6 +48,39 @@ export interface SlackReceiver {
 
 export const OK: Responder = () => ({ status: 200, body: 'ok' })
 
+/** What a webhook request carried: the message (when JSON), the Block Kit limits it breaks, its ids. */
+export interface WebhookRequestBody {
+  message: SlackMessage | undefined
+  /** Block Kit limits the message breaks (empty: valid) */
+  problems: string[]
+  /** ids in the firing message's `anomaly-ids-N` blocks */
+  firingIds: string[]
+  /** ids in the resolved message's `resolved-ids-N` blocks */
+  resolvedIds: string[]
+}
+
+/** Reads a webhook request's whole body and checks it as Slack would; `onRead` runs once it is complete. */
+export function readWebhookRequest(req: IncomingMessage, onRead: (body: WebhookRequestBody) => void): void {
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () => {
+    let message: SlackMessage | undefined
+    let problems: string[]
+    try {
+      message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackMessage
+      problems = validateSlackMessage(message)
+    } catch (error) {
+      problems = [`not JSON: ${(error as Error).message}`]
+    }
+    onRead({
+      message,
+      problems,
+      firingIds: message ? idsInMessage(message.blocks, 'anomaly-ids-') : [],
+      resolvedIds: message ? idsInMessage(message.blocks, 'resolved-ids-') : [],
+    })
+  })
+}
+
 export async function startSlackReceiver(responder: Responder = OK): Promise<SlackReceiver> {
   let respond = responder
   const requests: ReceivedRequest[] = []
@@ -55,28 +88,10 @@ export async function startSlackReceiver(responder: Responder = OK): Promise<Sla
   const waiters = new Set<() => void>()
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const atMs = Date.now()
-      let message: SlackMessage | undefined
-      let problems: string[]
-      try {
-        message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackMessage
-        problems = validateSlackMessage(message)
-      } catch (error) {
-        problems = [`not JSON: ${(error as Error).message}`]
-      }
-      const seen = {
-        index: requests.length,
-        atMs,
-        message,
-        problems,
-        firingIds: message ? idsInMessage(message.blocks, 'anomaly-ids-') : [],
-        resolvedIds: message ? idsInMessage(message.blocks, 'resolved-ids-') : [],
-      }
+    readWebhookRequest(req, (read) => {
+      const seen = { index: requests.length, atMs: Date.now(), ...read }
       const answer: ReceiverAnswer =
-        problems.length > 0 ? { status: 400, body: 'invalid_blocks' } : respond(seen)
+        seen.problems.length > 0 ? { status: 400, body: 'invalid_blocks' } : respond(seen)
       const delivered = 'status' in answer && answer.status >= 200 && answer.status < 300
       requests.push({ ...seen, answer, delivered })
       if (delivered) for (const wake of waiters) wake()

@@ -9,8 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type SlackMessage, validateSlackMessage } from '../../../src/core/alerting/index.ts'
-import { idsInMessage } from '../../../src/core/alerting/test-builders.ts'
+import { readWebhookRequest } from '../../support/slack-receiver.ts'
 
 export type ReceiverMode =
   | { kind: 'ok' }
@@ -52,17 +51,7 @@ export async function startFaultyReceiver(): Promise<FaultyReceiver> {
   const sockets = new Set<Socket>()
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      let message: SlackMessage | undefined
-      let problems: string[]
-      try {
-        message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackMessage
-        problems = validateSlackMessage(message)
-      } catch (error) {
-        problems = [`not JSON: ${(error as Error).message}`]
-      }
+    readWebhookRequest(req, ({ problems, firingIds, resolvedIds }) => {
       const answer = answerFor(mode, problems)
       const request: FaultyRequest = {
         index: requests.length,
@@ -71,8 +60,8 @@ export async function startFaultyReceiver(): Promise<FaultyReceiver> {
         status: answer.status,
         delivered: answer.status >= 200 && answer.status < 300,
         problems,
-        firingIds: message ? idsInMessage(message.blocks, 'anomaly-ids-') : [],
-        resolvedIds: message ? idsInMessage(message.blocks, 'resolved-ids-') : [],
+        firingIds,
+        resolvedIds,
         abandoned: false,
       }
       requests.push(request)
