@@ -166,9 +166,17 @@ describe('lake sink killed with SIGKILL three times', () => {
         child.once('exit', (code, signal) => resolve(signal ? -1 : code)),
       )
     const COUNT = 40_000
+    // A quarter of the records is published before each sink starts, while no sink runs, so every
+    // sink finds records left to archive (a sink that had archived everything before its kill
+    // would otherwise leave the next one nothing to do, and the wait below would never end).
+    let published = 0
+    const publishQuarter = async () => {
+      await publishAll(bus, makeTestRecords(topics, COUNT / 4, START_MS - published * 1_000))
+      published += COUNT / 4
+    }
     try {
-      await publishAll(bus, makeTestRecords(topics, COUNT / 2, START_MS))
       for (let crash = 1; crash <= 3; crash++) {
+        await publishQuarter()
         const child = spawnSink()
         const before = await countLakeOffsets(store)
         // Kill at a random moment once it is archiving (a restart first waits for the group to
@@ -177,11 +185,10 @@ describe('lake sink killed with SIGKILL three times', () => {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 1_500))
         child.kill('SIGKILL')
         expect(await exited(child)).toBe(-1)
-        if (crash === 1) await publishAll(bus, makeTestRecords(topics, COUNT / 2, START_MS + 3_600_000))
       }
-      // The third sink may have archived everything before its kill: then the lake is complete at
-      // once, and a SIGTERM sent while the last sink's node is still starting (before it listens
-      // for signals) would kill it outright. So wait for it to have started too.
+      await publishQuarter()
+      // A SIGTERM sent while the last sink's node is still starting (before it listens for
+      // signals) would kill it outright, so wait for it to have started too.
       const last = spawn(
         process.execPath,
         [MAIN, 'lake-sink', '--flush-after', '500ms', '--max-object-records', '700'],
