@@ -38,6 +38,11 @@ function startEtl(database: TestDatabase) {
   })
 }
 
+async function storedCount(database: TestDatabase): Promise<number> {
+  const tables = await readTables(database.db)
+  return tables.rows + tables.deadLetters
+}
+
 async function drained(database: TestDatabase): Promise<boolean> {
   const tables = await readTables(database.db)
   return (
@@ -59,14 +64,25 @@ async function withDatabase(test: (database: TestDatabase) => Promise<void>): Pr
 describe('etl processes on Kafka and PostgreSQL', () => {
   it('loses and doubles nothing when killed at random moments and restarted', async () => {
     await withDatabase(async (database) => {
+      let stored = 0
       for (let kill = 0; kill < 3; kill++) {
         const etl = startEtl(database)
-        await sleep(3_000 + Math.random() * 4_000)
-        await stopCommand(etl, 'SIGKILL')
-        const stored = await readTables(database.db)
-        process.stderr.write(
-          `[etl-crash] kill ${kill + 1}: ${stored.rows + stored.deadLetters} records stored\n`,
+        // Kill at a random moment once this process is storing: a restarted one first waits for
+        // the group to drop the killed member (up to the session timeout), and a kill before it
+        // has its partitions would test nothing. Once everything is stored, it is killed idle.
+        const before = stored
+        await waitFor(
+          async () => {
+            const now = await storedCount(database)
+            return now > before || now === manifest.events
+          },
+          90_000,
+          'the etl to store records',
         )
+        await sleep(Math.random() * 2_000)
+        await stopCommand(etl, 'SIGKILL')
+        stored = await storedCount(database)
+        process.stderr.write(`[etl-crash] kill ${kill + 1}: ${stored} of ${manifest.events} records stored\n`)
       }
       const etl = startEtl(database)
       await waitFor(() => drained(database), 300_000, 'the etl to drain')
