@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3ObjectStore } from '../src/adapters/s3/s3-object-store.ts'
-import type { Anomaly, AnomalyDetail, Page } from '../src/contracts/api.ts'
+import type { Anomaly, AnomalyDetail, Page, Stats } from '../src/contracts/api.ts'
 import { anomalyId } from '../src/core/detect/index.ts'
 import type { AnomalyEpisode } from '../src/core/generate/anomaly-injector.ts'
 import { createEventStream, type GenerationManifest } from '../src/core/generate/event-stream.ts'
@@ -273,6 +273,20 @@ describe('streamwatch as separate processes on Kafka, PostgreSQL, S3 and a Slack
     const written = JSON.parse(await readFile(manifestPath, 'utf8')) as GenerationManifest
     expect(written.events).toBe(COUNT)
     expect(written.anomalies.map(pick)).toEqual(planned.manifest.anomalies.map(pick))
+
+    // the api process runs no consumer, yet tells the etl's lag: its stored positions against the
+    // log ends, down to 0 once the etl has read everything produced
+    const etlGroup = names.group('etl')
+    await pollFor(
+      "the etl's lag to reach 0 in /api/stats",
+      async () => {
+        const stats = await getJson<Stats>(`${apiUrl}/api/stats`)
+        const lag = stats.pipeline.find((g) => g.group === etlGroup)?.lag_records
+        return lag === 0 ? true : undefined
+      },
+      60_000,
+      parts,
+    )
 
     const codes = await stopParts(
       parts.filter((p) => !p.bounded),

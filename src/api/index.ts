@@ -3,4 +3,5 @@
 export type { ApiInstance, ApiLimits, ConsumerLagSample, HealthCheck, StreamSettings } from './api-context.ts'
 export { isLoopbackHost } from './auth.ts'
 export { type BuildAppOptions, buildApp } from './build-app.ts'
+export { lagFromStoredPositions } from './consumer-lag.ts'
 export { checkListenSafety, type RunningApi, type ServeApiOptions, startApi } from './serve-api.ts'

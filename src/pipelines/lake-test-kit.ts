@@ -168,6 +168,7 @@ export function checkingCommits(bus: Bus, store: ObjectStore, aheadOfStore: stri
   return {
     ensureTopics: (topics, partitions) => bus.ensureTopics(topics, partitions),
     createProducer: () => bus.createProducer(),
+    offsetRanges: (topics) => bus.offsetRanges(topics),
     close: () => bus.close(),
     createConsumer(consumerOptions) {
       const consumer = bus.createConsumer(consumerOptions)

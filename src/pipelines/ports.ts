@@ -40,6 +40,14 @@ export interface PartitionLag extends TopicPartition {
   records: number
 }
 
+/** Where a partition's log stands: what is still kept and where the next record goes. */
+export interface PartitionRange extends TopicPartition {
+  /** the first offset still in the log (older records were removed by retention) */
+  start: number
+  /** the log end: the offset the next record will get (Kafka's high watermark) */
+  end: number
+}
+
 export interface OutgoingRecord {
   topic: string
   /** records with one key go to one partition, in publish order */
@@ -97,6 +105,11 @@ export interface Bus {
   ensureTopics(topics: readonly string[], partitions: number): Promise<void>
   createProducer(): BusProducer
   createConsumer(options: ConsumerOptions): BusConsumer
+  /**
+   * Each partition's range of offsets, for the topics that exist (a missing topic is left out).
+   * For lag seen from outside the consumers: the API compares it with the stored positions.
+   */
+  offsetRanges(topics: readonly string[]): Promise<PartitionRange[]>
   /** Closes every producer and consumer made by this bus. */
   close(): Promise<void>
 }

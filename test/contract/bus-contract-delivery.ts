@@ -326,4 +326,34 @@ export function defineDeliveryTests(context: ContractContext): void {
     },
     CONTRACT_TEST_TIMEOUT_MS,
   )
+
+  it(
+    "tells each partition's range of offsets: where the log starts and ends, for the topics that exist",
+    async () => {
+      const bus = context.bus
+      const topic = unique('ranges')
+      await bus.ensureTopics([topic], 3)
+      const empty = await bus.offsetRanges([topic, unique('never-created')])
+      expect(empty.map((r) => r.partition).sort()).toEqual([0, 1, 2])
+      for (const range of empty) {
+        expect(range.topic).toBe(topic)
+        expect(range.end).toBe(range.start)
+      }
+
+      const records = keyedRecords(topic, { keys: 30, perKey: 5 })
+      await publishInBatches(bus, records, 50)
+      const offsets = offsetsByPartition(await readAll(topic, records.length))
+      const ranges = await bus.offsetRanges([topic, topic])
+      expect(ranges).toHaveLength(3)
+      for (const range of ranges) {
+        const read = offsets.get(range.partition) ?? []
+        expect(range.end - range.start).toBe(read.length)
+        if (read.length > 0) {
+          expect(range.start).toBe(read[0])
+          expect(range.end).toBe(read.at(-1)! + 1)
+        }
+      }
+    },
+    CONTRACT_TEST_TIMEOUT_MS,
+  )
 }

@@ -1,8 +1,8 @@
 // The Bus port on Apache Kafka, through @platformatic/kafka (docs/decisions/0001-kafka-client.md).
-import { Admin } from '@platformatic/kafka'
+import { Admin, ListOffsetTimestamps } from '@platformatic/kafka'
 import { StreamwatchError } from '../../errors.ts'
 import { type Logger, silentLogger } from '../../observability/logger.ts'
-import type { Bus, BusConsumer, BusProducer } from '../../pipelines/ports.ts'
+import type { Bus, BusConsumer, BusProducer, PartitionRange } from '../../pipelines/ports.ts'
 import { createKafkaConsumer, type KafkaConsumerSettings } from './kafka-consumer.ts'
 import { hasKafkaApiId, toBusError } from './kafka-errors.ts'
 import { createKafkaProducer } from './kafka-producer.ts'
@@ -53,23 +53,29 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   }
   const producers = new Set<BusProducer>()
   const consumers = new Set<BusConsumer>()
+  // kept open for offsetRanges, which the API asks on every /api/stats
+  let offsetsAdmin: Admin | undefined
   let closed = false
 
   function checkOpen(): void {
     if (closed) throw new StreamwatchError('bus_unavailable', 'kafka: the bus is closed')
   }
 
+  function createAdmin(): Admin {
+    return new Admin({
+      clientId: `${options.clientId}-admin`,
+      bootstrapBrokers: options.brokers,
+      retries,
+      retryDelay: retryDelayMs,
+      timeout: requestTimeoutMs,
+      connectTimeout: requestTimeoutMs,
+    })
+  }
+
   return {
     async ensureTopics(topics, partitions) {
       checkOpen()
-      const admin = new Admin({
-        clientId: `${options.clientId}-admin`,
-        bootstrapBrokers: options.brokers,
-        retries,
-        retryDelay: retryDelayMs,
-        timeout: requestTimeoutMs,
-        connectTimeout: requestTimeoutMs,
-      })
+      const admin = createAdmin()
       try {
         await ensureTopicsWith(admin, [...new Set(topics)], {
           partitions,
@@ -123,9 +129,20 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       }
     },
 
+    async offsetRanges(topics) {
+      checkOpen()
+      offsetsAdmin ??= createAdmin()
+      try {
+        return await listOffsetRanges(offsetsAdmin, [...new Set(topics)])
+      } catch (error) {
+        throw toBusError(`list offsets of ${topics.join(', ')}`, error)
+      }
+    },
+
     async close() {
       if (closed) return
       closed = true
+      await offsetsAdmin?.close().catch(() => undefined)
       const results = await Promise.allSettled([...consumers, ...producers].map((part) => part.close()))
       consumers.clear()
       producers.clear()
@@ -193,4 +210,37 @@ async function topicsWithoutLeaders(admin: Admin, topics: string[]): Promise<str
     }
     throw error
   }
+}
+
+/** The earliest and latest offset of every partition of the topics that exist. */
+async function listOffsetRanges(admin: Admin, topics: string[]): Promise<PartitionRange[]> {
+  const existing = new Set(await admin.listTopics())
+  const present = topics.filter((t) => existing.has(t))
+  if (present.length === 0) return []
+  const metadata = await admin.metadata({ topics: present })
+  const partitionsOf = (topic: string) =>
+    (metadata.topics.get(topic)?.partitions ?? []).map((_, index) => index)
+  const list = (timestamp: bigint) =>
+    admin.listOffsets({
+      topics: present.map((name) => ({
+        name,
+        partitions: partitionsOf(name).map((partitionIndex) => ({ partitionIndex, timestamp })),
+      })),
+    })
+  const [earliest, latest] = await Promise.all([
+    list(ListOffsetTimestamps.EARLIEST),
+    list(ListOffsetTimestamps.LATEST),
+  ])
+  const starts = new Map<string, number>()
+  for (const topic of earliest) {
+    for (const p of topic.partitions) starts.set(`${topic.name}:${p.partitionIndex}`, Number(p.offset))
+  }
+  return latest.flatMap((topic) =>
+    topic.partitions.map((p) => ({
+      topic: topic.name,
+      partition: p.partitionIndex,
+      start: starts.get(`${topic.name}:${p.partitionIndex}`) ?? 0,
+      end: Number(p.offset),
+    })),
+  )
 }

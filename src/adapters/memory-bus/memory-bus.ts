@@ -120,6 +120,18 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
       return consumer
     },
 
+    async offsetRanges(topics) {
+      assertOpen()
+      return [...new Set(topics)].flatMap((topic) =>
+        (broker.partitionsOf(topic) ?? []).map((p) => ({
+          topic,
+          partition: p.partition,
+          start: p.log.startOffset,
+          end: p.log.endOffset,
+        })),
+      )
+    },
+
     stats() {
       return { topics: broker.stats() }
     },

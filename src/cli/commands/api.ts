@@ -2,10 +2,12 @@
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { readStoredPositions } from '../../adapters/postgres/queries/index.ts'
 import {
   type ConsumerLagSample,
   checkListenSafety,
   type HealthCheck,
+  lagFromStoredPositions,
   type ServeApiOptions,
   startApi,
 } from '../../api/index.ts'
@@ -64,7 +66,10 @@ export const apiCommand: Command = {
         rules,
         metrics,
         webRoot,
-        consumerLag: lagFromMetrics(metrics),
+        // this process runs no consumer: the etl's stored positions against the log ends
+        consumerLag: bus
+          ? lagFromStoredPositions({ readPositions: () => readStoredPositions(db), bus })
+          : undefined,
         checks: { ...(bus ? { kafka: busCheck(bus, config) } : {}), lake: lakeCheck(lake) },
       })
       logger.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening')

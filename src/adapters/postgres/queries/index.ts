@@ -15,6 +15,7 @@ export {
 } from './list-events.ts'
 export { type AnomalyChangeRow, readAnomalyChanges, readDatabaseNow } from './read-anomaly-changes.ts'
 export { type LiveCounts, readLiveCounts } from './read-live-counters.ts'
+export { readStoredPositions, type StoredPosition } from './read-positions.ts'
 export { MAX_STATS_SERVICES, readStats, type StatsRange } from './read-stats.ts'
 export { readTimeseries, type TimeseriesQuery } from './read-timeseries.ts'
 export { createSilence, expireSilence, listSilences, type NewSilence, type SilenceState } from './silences.ts'

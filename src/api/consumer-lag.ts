@@ -1,0 +1,67 @@
+// Consumer lag seen from outside the consumers, for an API process that runs none (scale-out):
+// the positions the etl stores in PostgreSQL against the log ends the bus reports. A process that
+// runs the consumers itself reads their own figures instead (lagFromMetrics in the api command).
+import type { StoredPosition } from '../adapters/postgres/queries/index.ts'
+import type { Bus, PartitionRange } from '../pipelines/ports.ts'
+import type { ConsumerLagSample } from './api-context.ts'
+
+/**
+ * Records each group has still to read, per partition of the topics it has stored positions for.
+ * A partition it has no position in yet counts from the start of the log; a position below the
+ * start (records removed by retention) counts from the start too, since they can no longer be read.
+ */
+export function lagBehindPositions(
+  positions: readonly StoredPosition[],
+  ranges: readonly PartitionRange[],
+): ConsumerLagSample[] {
+  const byGroup = new Map<string, Map<string, number>>()
+  for (const p of positions) {
+    const group = byGroup.get(p.group) ?? new Map<string, number>()
+    group.set(`${p.topic}:${p.partition}`, p.nextOffset)
+    byGroup.set(p.group, group)
+  }
+  const samples: ConsumerLagSample[] = []
+  for (const [group, next] of byGroup) {
+    const topics = new Set(positions.filter((p) => p.group === group).map((p) => p.topic))
+    for (const range of ranges) {
+      if (!topics.has(range.topic)) continue
+      const from = Math.max(range.start, next.get(`${range.topic}:${range.partition}`) ?? range.start)
+      samples.push({
+        group,
+        topic: range.topic,
+        partition: range.partition,
+        records: Math.max(0, range.end - from),
+      })
+    }
+  }
+  return samples
+}
+
+export interface StoredLagSource {
+  readPositions: () => Promise<StoredPosition[]>
+  bus: Pick<Bus, 'offsetRanges'>
+  /** an answer is reused for this long, so that many dashboards polling ask the broker once; default 1 000 */
+  reuseForMs?: number
+  now?: () => number
+}
+
+export function lagFromStoredPositions(source: StoredLagSource): () => Promise<ConsumerLagSample[]> {
+  const reuseForMs = source.reuseForMs ?? 1_000
+  const now = source.now ?? Date.now
+  let last: { atMs: number; answer: Promise<ConsumerLagSample[]> } | undefined
+  return () => {
+    if (last && now() - last.atMs < reuseForMs) return last.answer
+    const answer = (async () => {
+      const positions = await source.readPositions()
+      const topics = [...new Set(positions.map((p) => p.topic))]
+      return topics.length === 0 ? [] : lagBehindPositions(positions, await source.bus.offsetRanges(topics))
+    })()
+    const entry = { atMs: now(), answer }
+    last = entry
+    // a failure is not reused: the next request asks again
+    answer.catch(() => {
+      if (last === entry) last = undefined
+    })
+    return answer
+  }
+}
