@@ -10,6 +10,7 @@ import { decodeCheckpoint } from '../core/lake/checkpoint.ts'
 import { checkpointKey, parseObjectKey } from '../core/lake/object-key.ts'
 import { StreamwatchError } from '../errors.ts'
 import { silentLogger } from '../observability/logger.ts'
+import { createMetrics } from '../observability/metrics.ts'
 import { createLakeSink, LAKE_SINK_DEFAULTS, type LakeSinkOptions } from './lake.ts'
 import {
   checkingCommits,
@@ -59,12 +60,23 @@ function options(overrides: Partial<LakeSinkOptions> = {}): LakeSinkOptions {
 
 /** Starts a sink; `stop()` aborts it and waits for it to end. */
 function startSink(bus: Bus, store: ObjectStore, overrides: Partial<LakeSinkOptions> = {}) {
-  const sink = createLakeSink({ bus, store, logger: silentLogger }, options(overrides))
+  const metrics = createMetrics({ defaultMetrics: false })
+  const sink = createLakeSink({ bus, store, logger: silentLogger, metrics }, options(overrides))
   const controller = new AbortController()
   const running = sink.run(controller.signal)
   return {
     sink,
     running,
+    /** a counter's total over the lake stage's series (optionally one label more) */
+    async counted(counter: 'eventsReceived' | 'eventsWritten' | 'errors', code?: string) {
+      const { values } = await metrics[counter].get()
+      return values
+        .filter((v) => {
+          const labels: Record<string, string | number | undefined> = v.labels
+          return labels['stage'] === 'lake' && (code === undefined || labels['code'] === code)
+        })
+        .reduce((sum, v) => sum + v.value, 0)
+    },
     async stop() {
       controller.abort()
       await running
@@ -87,6 +99,9 @@ describe('lake sink (memory bus, file store)', () => {
     const lake = await readLake(store)
     expectExactlyOnce(lake, await readBus(bus, TOPICS, 'verify', 12_000))
     expect(run.sink.stats()).toMatchObject({ recordsArchived: 12_000, bufferedRecords: 0, storeRetries: 0 })
+    expect(await run.counted('eventsReceived')).toBe(12_000)
+    expect(await run.counted('eventsWritten')).toBe(12_000)
+    expect(await run.counted('errors')).toBe(0)
     // 12 partitions x 3 hours, at most 700 records per object
     expect(lake.objects).toBeGreaterThanOrEqual(36)
     await bus.close()
@@ -196,6 +211,8 @@ describe('lake sink (memory bus, file store)', () => {
     await run.stop()
     expect(failedPuts).toBeGreaterThan(1)
     expect(run.sink.stats().storeRetries).toBe(failedPuts)
+    expect(await run.counted('errors', 'store_unavailable')).toBe(failedPuts)
+    expect(await run.counted('eventsWritten')).toBe(20_000)
     expect(aheadOfStore).toEqual([])
     expectExactlyOnce(await readLake(files), await readBus(bus, TOPICS, 'verify', 20_000))
     await bus.close()

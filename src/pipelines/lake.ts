@@ -25,7 +25,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import { forgetLag, recordLag } from './lag.ts'
 import { createLakeArchive, partitionId, type RetryPolicy } from './lake-archive.ts'
-import type { Bus, ObjectStore, PartitionOffset, TopicPartition } from './ports.ts'
+import type { Bus, ObjectStore, PartitionOffset, RecordBatch, TopicPartition } from './ports.ts'
 
 export interface LakeSinkOptions extends LakeBatcherLimits {
   /** full topic names */
@@ -151,6 +151,7 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
           const storedBytes = await archive.archive(object, archivedNext.get(id), stillOwned, signal)
           if (storedBytes === undefined) break
           archivedNext.set(id, object.lastOffset + 1)
+          deps.metrics?.eventsWritten.inc({ stage: 'lake', topic: object.topic }, object.records)
           stats.objectsStored++
           stats.recordsArchived += object.records
           stats.bytesUncompressed += object.bytes
@@ -174,6 +175,17 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
     }
     await Promise.all(Array.from({ length: Math.min(options.maxConcurrentPuts, queues.length) }, worker))
     return commits
+  }
+
+  let retriesCounted = 0
+  function recordBatch(metrics: Metrics, batch: RecordBatch, startedAt: number): void {
+    if (batch.lag) recordLag(metrics, options.groupId, batch.lag)
+    if (batch.records.length > 0)
+      metrics.batchSeconds.observe({ stage: 'lake' }, (performance.now() - startedAt) / 1000)
+    const retries = archive.retries
+    if (retries > retriesCounted)
+      metrics.errors.inc({ stage: 'lake', code: 'store_unavailable' }, retries - retriesCounted)
+    retriesCounted = retries
   }
 
   return {
@@ -207,13 +219,18 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
       logger.info({ topics: options.topics, group: options.groupId, store: store.url }, 'lake sink started')
       try {
         for await (const batch of consumer.batches(consuming.signal)) {
+          const startedAt = performance.now()
           const sealed: SealedObject[] = []
           const now = nowMs()
+          const received = new Map<string, number>()
           for (const record of batch.records) {
             if (!owned.has(partitionId(record))) continue
             stats.recordsReceived++
+            received.set(record.topic, (received.get(record.topic) ?? 0) + 1)
             for (const object of batcher.add(record, now)) sealed.push(object)
           }
+          for (const [topic, count] of received)
+            deps.metrics?.eventsReceived.inc({ stage: 'lake', topic }, count)
           sealed.push(...batcher.sealToFit(), ...batcher.sealAged(now))
           if (signal.aborted) {
             sealed.push(...batcher.sealAll())
@@ -221,7 +238,7 @@ export function createLakeSink(deps: LakeSinkDeps, options: LakeSinkOptions): La
             break
           }
           if (sealed.length > 0) await commit(await store_(sealed, storeSignal))
-          if (deps.metrics && batch.lag) recordLag(deps.metrics, options.groupId, batch.lag)
+          if (deps.metrics) recordBatch(deps.metrics, batch, startedAt)
         }
       } finally {
         signal.removeEventListener('abort', onStop)
