@@ -16,7 +16,7 @@ describe('compose.yaml', () => {
     const resolved = YAML.parse(composeConfig(['--profile', 'demo', 'config']))
     const services = resolved.services as Record<
       string,
-      { command?: string[]; environment?: Record<string, string> }
+      { command?: string[]; environment?: Record<string, string>; healthcheck?: { test?: string[] } }
     >
     for (const part of ['etl', 'lake-sink', 'alerter', 'api', 'migrate', 'produce']) {
       expect(services[part]?.environment?.['KAFKA_BROKERS']).toBe('kafka:9092')
@@ -24,6 +24,11 @@ describe('compose.yaml', () => {
       expect(services[part]?.environment?.['LAKE_URL']).toBe('s3://streamwatch/lake')
     }
     expect(services['etl']?.command).toEqual(['etl'])
+    for (const worker of ['etl', 'lake-sink', 'alerter']) {
+      // scraped by Prometheus and probed by the healthcheck on the port the environment gives
+      expect(services[worker]?.environment?.['METRICS_PORT']).toBe('9464')
+      expect(services[worker]?.healthcheck?.test?.join(' ')).toContain(':9464/healthz')
+    }
     expect(services['api']?.environment?.['API_TOKEN']).toBeTruthy()
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['kafka', 'postgres', 's3']))
   })

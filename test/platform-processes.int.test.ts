@@ -15,6 +15,7 @@ import { anomalyId } from '../src/core/detect/index.ts'
 import type { AnomalyEpisode } from '../src/core/generate/anomaly-injector.ts'
 import { createEventStream, type GenerationManifest } from '../src/core/generate/event-stream.ts'
 import { readLake } from '../src/pipelines/lake-test-kit.ts'
+import { freePort } from './support/free-port.ts'
 import {
   createPlatformStack,
   type Part,
@@ -104,7 +105,14 @@ describe('streamwatch as separate processes on Kafka, PostgreSQL, S3 and a Slack
     const migrated = await waitForExit(migrate, 90_000)
     expect(migrated, migrate.stderr()).toBe(0)
 
-    for (const command of ['etl', 'lake-sink', 'alerter', 'api']) parts.push(startPart(command, env))
+    // the workers serve /metrics and /healthz on ports of their own, for Prometheus
+    const metricsUrls = new Map<string, string>()
+    for (const command of ['etl', 'lake-sink', 'alerter']) {
+      const port = await freePort()
+      metricsUrls.set(command, `http://127.0.0.1:${port}`)
+      parts.push(startPart(command, { ...env, METRICS_PORT: String(port) }))
+    }
+    parts.push(startPart('api', env))
     await pollFor(
       'the api to listen',
       async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined),
@@ -287,6 +295,20 @@ describe('streamwatch as separate processes on Kafka, PostgreSQL, S3 and a Slack
       60_000,
       parts,
     )
+
+    // every worker counts what it made durable on its own /metrics: rows, lake objects, Slack messages
+    const writtenBy = async (part: string, stage: string, topic: string) => {
+      const health = await fetch(`${metricsUrls.get(part)}/healthz`)
+      expect(health.status).toBe(200)
+      const text = await (await fetch(`${metricsUrls.get(part)}/metrics`)).text()
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`streamwatch_events_written_total{stage="${stage}",topic="${topic}"}`))
+      return Number(line?.split(' ').at(-1) ?? 0)
+    }
+    expect(await writtenBy('etl', 'etl', names.full('transactions'))).toBeGreaterThan(0)
+    expect(await writtenBy('lake-sink', 'lake', names.full('transactions'))).toBeGreaterThan(0)
+    expect(await writtenBy('alerter', 'alert', 'slack')).toBeGreaterThanOrEqual(1)
 
     const codes = await stopParts(
       parts.filter((p) => !p.bounded),

@@ -14,6 +14,7 @@ import { DEFAULT_RULES, parseRules, type Rule } from '../core/detect/index.ts'
 import { StreamwatchError } from '../errors.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
+import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.ts'
 import type { EtlDeps } from '../pipelines/etl.ts'
 import type { Bus, ObjectStore } from '../pipelines/ports.ts'
 
@@ -108,4 +109,15 @@ export function etlDepsFrom(
     metrics: parts.metrics,
     allowedLatenessMs: config.ALLOWED_LATENESS,
   }
+}
+
+/** /metrics and /healthz on METRICS_PORT, for a part that serves no API; undefined when it is unset. */
+export async function serveMetrics(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+  part: string,
+): Promise<MetricsServer | undefined> {
+  if (config.METRICS_PORT === undefined) return undefined
+  return startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, metrics, logger, part })
 }

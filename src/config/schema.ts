@@ -153,6 +153,15 @@ export const settingsSchema = z.object({
     .pipe(url(['https:', 'http:'], 'https://hooks.slack.com/services/...').optional())
     .describe('Slack incoming webhook. Unset: notifications are logged only.'),
   RULES_FILE: optionalText.describe('Anomaly rules (YAML or JSON). Unset: the built-in rules.'),
+  METRICS_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('Address the etl, lake-sink and alerter processes serve /metrics and /healthz on.'),
+  METRICS_PORT: port
+    .optional()
+    .describe(
+      'Port of /metrics (Prometheus) and /healthz for etl, lake-sink and alerter. Unset: not served (api and start serve /metrics on API_PORT).',
+    ),
   API_HOST: z.string().default('127.0.0.1').describe('Address the API and dashboard listen on.'),
   API_PORT: port.default(8080).describe('Port the API and dashboard listen on.'),
   API_TOKEN: optionalText.describe(

@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.ts'
 import { createMetrics, type Metrics } from '../../observability/metrics.ts'
 import { type Alerter, createAlerter } from '../../pipelines/alert.ts'
 import type { Command } from '../command.ts'
-import { openDatabase } from '../platform.ts'
+import { openDatabase, serveMetrics } from '../platform.ts'
 
 /** The longest a webhook request may take; kept well inside the lease, so a claim outlives it. */
 const MAX_REQUEST_TIMEOUT_MS = 10_000
@@ -44,16 +44,22 @@ export const alerterCommand: Command = {
   digest per rule per ALERT_GROUP_INTERVAL, at most one message per second per webhook, 429s and
   server errors retried, each anomaly marked notified once Slack accepted it. Without
   SLACK_WEBHOOK_URL the messages are logged and the anomalies marked. Silences: ALERT_SILENCES
-  and the database's. Several alerters may run at once: each anomaly is claimed by one.
+  and the database's. Several alerters may run at once: each anomaly is claimed by one. With
+  METRICS_PORT set, serves /metrics and /healthz there.
   Stops cleanly on SIGINT/SIGTERM (the request in flight finishes, the rest is handed back).`,
   async run(_argv, { config, logger, signal }) {
-    const db = await openDatabase(config, logger, { applicationName: 'streamwatch-alerter' })
+    const metrics = createMetrics()
+    const served = await serveMetrics(config, metrics, logger, 'alerter')
     try {
-      const alerter = createAlerterFromConfig(config, db, logger, createMetrics())
-      await alerter.run(signal)
-      return 0
+      const db = await openDatabase(config, logger, { applicationName: 'streamwatch-alerter' })
+      try {
+        await createAlerterFromConfig(config, db, logger, metrics).run(signal)
+        return 0
+      } finally {
+        await db.close()
+      }
     } finally {
-      await db.close()
+      await served?.close()
     }
   },
 }

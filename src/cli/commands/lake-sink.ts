@@ -2,10 +2,11 @@
 import { parseArgs } from 'node:util'
 import { parseDurationMs } from '../../config/durations.ts'
 import { ALL_TOPICS, createTopicNames } from '../../contracts/topics.ts'
+import { createMetrics } from '../../observability/metrics.ts'
 import { createLakeSink, LAKE_SINK_DEFAULTS, type LakeSinkOptions } from '../../pipelines/lake.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
-import { openLakeStore } from '../platform.ts'
+import { openLakeStore, serveMetrics } from '../platform.ts'
 
 const MIB = 1024 * 1024
 
@@ -14,6 +15,7 @@ const USAGE = `streamwatch lake-sink [options]
   Archives every record of logs, metrics, transactions and dead-letters (TOPIC_PREFIX applied),
   unchanged, into LAKE_URL as gzipped JSON Lines, in consumer group "lake": exactly once across
   crashes and restarts (docs/lake.md). Runs until Ctrl-C, then stores what it holds and commits.
+  With METRICS_PORT set, serves /metrics and /healthz there.
 
   --max-object-bytes <size>    uncompressed bytes per object, e.g. 64MiB (default 64MiB)
   --max-object-records <n>     records per object (default ${LAKE_SINK_DEFAULTS.maxObjectRecords})
@@ -41,9 +43,14 @@ export const lakeSinkCommand: Command = {
     }
     const names = createTopicNames(config.TOPIC_PREFIX)
     const topics = ALL_TOPICS.map((t) => names.full(t))
+    const metrics = createMetrics()
+    const served = await serveMetrics(config, metrics, logger, 'lake-sink')
     const store = openLakeStore(config)
     const bus = createBusFromConfig(config, logger)
-    const sink = createLakeSink({ bus, store, logger }, { ...limits, topics, groupId: names.group('lake') })
+    const sink = createLakeSink(
+      { bus, store, logger, metrics },
+      { ...limits, topics, groupId: names.group('lake') },
+    )
     const progress = setInterval(() => logger.info(sink.stats(), 'lake sink progress'), 30_000).unref()
     try {
       await bus.ensureTopics(topics, config.KAFKA_PARTITIONS)
@@ -52,6 +59,7 @@ export const lakeSinkCommand: Command = {
       clearInterval(progress)
       await bus.close()
       await store.close()
+      await served?.close()
     }
     const s = sink.stats()
     const ratio = s.bytesStored > 0 ? (s.bytesUncompressed / s.bytesStored).toFixed(1) : '-'
