@@ -85,6 +85,29 @@ describe('lagFromStoredPositions', () => {
     expect(asked).toHaveLength(3)
   })
 
+  it('asks one question at a time and lets no caller wait past the timeout', async () => {
+    let asked = 0
+    let answer: (ranges: PartitionRange[]) => void = () => undefined
+    const lag = lagFromStoredPositions({
+      readPositions: async () => [position('etl', 'logs', 0, 3)],
+      bus: {
+        offsetRanges: () => {
+          asked++
+          return new Promise((resolve) => {
+            answer = resolve
+          })
+        },
+      },
+      timeoutMs: 20,
+    })
+    await expect(lag()).rejects.toThrow('consumer lag: no answer within 20 ms')
+    await expect(lag()).rejects.toThrow('no answer within 20 ms')
+    expect(asked).toBe(1)
+    answer([range('logs', 0, 0, 10)])
+    expect(await lag()).toEqual([{ group: 'etl', topic: 'logs', partition: 0, records: 7 }])
+    expect(asked).toBe(1)
+  })
+
   it('asks nothing of the bus while no position is stored', async () => {
     const lag = lagFromStoredPositions({
       readPositions: async () => [],

@@ -42,26 +42,47 @@ export interface StoredLagSource {
   bus: Pick<Bus, 'offsetRanges'>
   /** an answer is reused for this long, so that many dashboards polling ask the broker once; default 1 000 */
   reuseForMs?: number
+  /** longest a caller waits (the broker may be down and its client retrying); default 2 000 */
+  timeoutMs?: number
   now?: () => number
 }
 
+/**
+ * Lag as the API serves it: one question to the database and the broker at a time, its answer
+ * reused for `reuseForMs`, and no caller waiting longer than `timeoutMs` (it gets an error, and
+ * `lag_records` is null) while the question goes on for the next one.
+ */
 export function lagFromStoredPositions(source: StoredLagSource): () => Promise<ConsumerLagSample[]> {
   const reuseForMs = source.reuseForMs ?? 1_000
+  const timeoutMs = source.timeoutMs ?? 2_000
   const now = source.now ?? Date.now
-  let last: { atMs: number; answer: Promise<ConsumerLagSample[]> } | undefined
-  return () => {
-    if (last && now() - last.atMs < reuseForMs) return last.answer
-    const answer = (async () => {
-      const positions = await source.readPositions()
-      const topics = [...new Set(positions.map((p) => p.topic))]
-      return topics.length === 0 ? [] : lagBehindPositions(positions, await source.bus.offsetRanges(topics))
-    })()
-    const entry = { atMs: now(), answer }
-    last = entry
-    // a failure is not reused: the next request asks again
-    answer.catch(() => {
-      if (last === entry) last = undefined
+  let last: { atMs: number; samples: ConsumerLagSample[] } | undefined
+  let asking: Promise<ConsumerLagSample[]> | undefined
+
+  async function ask(): Promise<ConsumerLagSample[]> {
+    const positions = await source.readPositions()
+    const topics = [...new Set(positions.map((p) => p.topic))]
+    return topics.length === 0 ? [] : lagBehindPositions(positions, await source.bus.offsetRanges(topics))
+  }
+
+  return async () => {
+    if (last && now() - last.atMs < reuseForMs) return last.samples
+    asking ??= ask()
+      .then((samples) => {
+        last = { atMs: now(), samples }
+        return samples
+      })
+      .finally(() => {
+        asking = undefined
+      })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`consumer lag: no answer within ${timeoutMs} ms`)), timeoutMs)
     })
-    return answer
+    try {
+      return await Promise.race([asking, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }
