@@ -7,11 +7,9 @@
 // flight at a kill (or accepted after its client had gone: docs/alerting.md's exception); and the
 // API answers after every restart, with no 5xx while it runs.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
+import { afterAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../src/pipelines/etl-test-kit.ts'
-import { type CommandProcess, deleteTopics, stopCommand } from '../support/processes.ts'
+import { type CommandProcess, stopCommand } from '../support/processes.ts'
 import { type AlerterSettings, startAlerter, startApi } from './support/alerter-api-processes.ts'
 import { faultsSizes } from './support/faults-mode.ts'
 import { type FaultyReceiver, type ReceiverMode, startFaultyReceiver } from './support/faulty-receiver.ts'
@@ -22,6 +20,7 @@ import {
   randomBetween,
   runScenario,
   type StackEnv,
+  scenarioDatabase,
   startEtl,
   startLoad,
   waitForTables,
@@ -50,18 +49,11 @@ const API_ROUTES = ['/api/anomalies?limit=5', '/api/stats', '/healthz']
 const API_PORT = 19_000 + Math.floor(Math.random() * 800)
 
 const names = freshTopicNames('alerts')
-let database: TestDatabase
+const database = scenarioDatabase(names)
 let receiver: FaultyReceiver | undefined
-
-beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
-})
 
 afterAll(async () => {
   await receiver?.close()
-  deleteTopics(names)
-  await database?.destroy()
 })
 
 /** GETs the routes until stopped: every answer is counted; a refused connection (a restart) is not an answer. */

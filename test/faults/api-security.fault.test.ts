@@ -7,18 +7,10 @@ import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
 import { seedApiData } from '../../src/api/api-seed.ts'
 import { readTables, waitFor } from '../../src/pipelines/etl-test-kit.ts'
-import {
-  type CommandProcess,
-  deleteTopics,
-  startCommand,
-  stopCommand,
-  TEST_BROKERS,
-} from '../support/processes.ts'
-import { expectAlive, freshTopicNames, log, runScenario } from './support/load-run.ts'
+import { type CommandProcess, startCommand, stopCommand, TEST_BROKERS } from '../support/processes.ts'
+import { expectAlive, freshTopicNames, log, runScenario, scenarioDatabase } from './support/load-run.ts'
 
 const TOKEN = `fault-${randomBytes(16).toString('hex')}`
 const PORT = 18_100 + Math.floor(Math.random() * 800)
@@ -27,7 +19,7 @@ const BASE = `http://127.0.0.1:${PORT}`
 const RATE_LIMIT_PER_MINUTE = 60
 const MAX_INGEST_BYTES = 1024 * 1024
 const names = freshTopicNames('api')
-let database: TestDatabase
+const database = scenarioDatabase(names)
 let api: CommandProcess
 
 const INJECTIONS = [
@@ -162,16 +154,12 @@ async function startApi(port: number, rateLimitPerMinute: number): Promise<Comma
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
   await seedApiData(database.db, Date.now())
   api = await startApi(PORT, 0)
 })
 
 afterAll(async () => {
   if (api) await stopCommand(api, 'SIGTERM')
-  deleteTopics(names)
-  await database?.destroy()
 })
 
 async function snapshot(): Promise<string> {

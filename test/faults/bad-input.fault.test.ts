@@ -2,34 +2,30 @@
 // expected reasons, and the generator's), interleaved with valid neighbours, into one etl.
 // Pass: each bad record is one dead letter with the right reason, every valid record is stored
 // (the odd-but-valid ones unchanged), the etl never exits, and no anomaly is found (none injected).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus.ts'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
 import { ALL_TOPICS } from '../../src/contracts/topics.ts'
 import { createEventStream } from '../../src/core/generate/event-stream.ts'
 import { EXPECTED_REJECT_REASON, type MalformedTag } from '../../src/core/generate/malformed.ts'
 import { silentLogger } from '../../src/observability/logger.ts'
 import { readTables } from '../../src/pipelines/etl-test-kit.ts'
 import type { OutgoingRecord } from '../../src/pipelines/ports.ts'
-import { deleteTopics, stopCommand, TEST_BROKERS } from '../support/processes.ts'
+import { stopCommand, TEST_BROKERS } from '../support/processes.ts'
 import { BAD_RECORDS } from './support/bad-records.ts'
 import { faultsSizes } from './support/faults-mode.ts'
-import { expectAlive, freshTopicNames, log, PARTITIONS, runScenario, startEtl } from './support/load-run.ts'
+import {
+  expectAlive,
+  freshTopicNames,
+  log,
+  PARTITIONS,
+  runScenario,
+  scenarioDatabase,
+  startEtl,
+} from './support/load-run.ts'
 
 const sizes = faultsSizes()
 const names = freshTopicNames('badinput')
-let database: TestDatabase
-
-beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
-})
-
-afterAll(async () => {
-  deleteTopics(names)
-  await database?.destroy()
-})
+const database = scenarioDatabase(names)
 
 interface Plan {
   records: OutgoingRecord[]

@@ -7,12 +7,10 @@
 // is refused whole with a 400 naming the body; every rejected record lands in dead letters with
 // the reason the sender was given (the API publishes it with its verdict, the etl stores it);
 // every valid neighbour is stored; no 5xx; both processes stay up and stop cleanly; no anomaly.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
+import { describe, expect, it } from 'vitest'
 import type { IngestResponse } from '../../src/contracts/api.ts'
 import { readTables, waitFor } from '../../src/pipelines/etl-test-kit.ts'
-import { type CommandProcess, deleteTopics, stopCommand } from '../support/processes.ts'
+import { type CommandProcess, stopCommand } from '../support/processes.ts'
 import { startApi } from './support/alerter-api-processes.ts'
 import { faultsSizes } from './support/faults-mode.ts'
 import { type IngestRequest, planIngest } from './support/ingest-plan.ts'
@@ -22,6 +20,7 @@ import {
   log,
   runScenario,
   type StackEnv,
+  scenarioDatabase,
   startEtl,
 } from './support/load-run.ts'
 
@@ -29,17 +28,7 @@ const sizes = faultsSizes()
 const names = freshTopicNames('ingest')
 const API_PORT = 19_850 + Math.floor(Math.random() * 100)
 const BASE = `http://127.0.0.1:${API_PORT}`
-let database: TestDatabase
-
-beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
-})
-
-afterAll(async () => {
-  deleteTopics(names)
-  await database?.destroy()
-})
+const database = scenarioDatabase(names)
 
 interface Answer {
   status: number

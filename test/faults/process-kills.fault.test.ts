@@ -3,12 +3,10 @@
 // letters, anomalies) and the lake holds every offset of the event topics exactly once.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
 import { createS3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/s3/s3-object-store.ts'
 import { createTestBucket, deleteTestBuckets, ensureS3Server } from '../../src/adapters/s3/s3-test-server.ts'
 import { EVENT_TOPICS } from '../../src/contracts/topics.ts'
-import { type CommandProcess, deleteTopics, stopCommand } from '../support/processes.ts'
+import { type CommandProcess, stopCommand } from '../support/processes.ts'
 import { faultsSizes } from './support/faults-mode.ts'
 import {
   checkLake,
@@ -18,6 +16,7 @@ import {
   randomBetween,
   runScenario,
   type StackEnv,
+  scenarioDatabase,
   startEtl,
   startLakeSink,
   startLoad,
@@ -29,18 +28,14 @@ import {
 const sizes = faultsSizes()
 const names = freshTopicNames('kills')
 const TOPICS = EVENT_TOPICS.map(names.full)
-let database: TestDatabase
+const database = scenarioDatabase(names)
 let lake: S3ObjectStoreOptions
 
 beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
   lake = await createTestBucket(ensureS3Server())
 })
 
 afterAll(async () => {
-  deleteTopics(names)
-  await database?.destroy()
   await deleteTestBuckets()
 })
 

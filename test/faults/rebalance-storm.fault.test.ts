@@ -3,10 +3,8 @@
 // of event time = wall time, so each burst's partition changes owner in the middle of it).
 // Pass: the final tables equal the manifest: each burst detected exactly once, nothing lost.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
-import { type CommandProcess, deleteTopics, stopCommand } from '../support/processes.ts'
+import { describe, expect, it } from 'vitest'
+import { type CommandProcess, stopCommand } from '../support/processes.ts'
 import { faultsSizes } from './support/faults-mode.ts'
 import {
   checkTables,
@@ -15,6 +13,7 @@ import {
   randomBetween,
   runScenario,
   type StackEnv,
+  scenarioDatabase,
   startEtl,
   startLoad,
   stopAll,
@@ -25,17 +24,7 @@ const sizes = faultsSizes()
 const names = freshTopicNames('storm')
 const RATE_PER_SECOND = 1_000
 const MAX_PROCESSES = 3
-let database: TestDatabase
-
-beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
-})
-
-afterAll(async () => {
-  deleteTopics(names)
-  await database?.destroy()
-})
+const database = scenarioDatabase(names)
 
 describe('rebalance storm', () => {
   it('detects every error burst exactly once while etl processes join and leave', async () => {

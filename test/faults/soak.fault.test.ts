@@ -4,11 +4,8 @@
 // after warm-up), lag bounded (never more than 15 s of load behind), and the final tables equal
 // the manifest.
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
+import { describe, expect, it } from 'vitest'
 import { readTables } from '../../src/pipelines/etl-test-kit.ts'
-import { deleteTopics } from '../support/processes.ts'
 import { faultsSizes } from './support/faults-mode.ts'
 import {
   checkTables,
@@ -16,6 +13,7 @@ import {
   freshTopicNames,
   log,
   runScenario,
+  scenarioDatabase,
   startEtl,
   startLoad,
   stopAll,
@@ -26,17 +24,7 @@ const sizes = faultsSizes()
 const names = freshTopicNames('soak')
 const MIB = 1024 * 1024
 const MAX_LAG_SECONDS = 15
-let database: TestDatabase
-
-beforeAll(async () => {
-  database = await createTestDatabase('pg')
-  await migrate(database.db)
-})
-
-afterAll(async () => {
-  deleteTopics(names)
-  await database?.destroy()
-})
+const database = scenarioDatabase(names)
 
 /** Resident set size of a process in bytes (Linux /proc), or undefined once it is gone. */
 function rssBytes(pid: number): number | undefined {

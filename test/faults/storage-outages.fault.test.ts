@@ -10,7 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from '../../src/adapters/postgres/database.ts'
 import { migrate } from '../../src/adapters/postgres/migrate.ts'
-import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
 import { createS3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/s3/s3-object-store.ts'
 import { createTestBucket, ensureS3Server, stopS3Server } from '../../src/adapters/s3/s3-test-server.ts'
 import { EVENT_TOPICS } from '../../src/contracts/topics.ts'
@@ -26,6 +25,7 @@ import {
   freshTopicNames,
   log,
   runScenario,
+  scenarioDatabase,
   startEtl,
   startLakeSink,
   startLoad,
@@ -103,17 +103,13 @@ describe('S3 server down for 30 s under load', () => {
     S3_PORT: String(19_000 + Math.floor(Math.random() * 900)),
     S3_STATE_DIR: stateDir,
   }
-  let database: TestDatabase
+  const database = scenarioDatabase(names)
   let lake: S3ObjectStoreOptions
 
   beforeAll(async () => {
-    database = await createTestDatabase('pg')
-    await migrate(database.db)
     lake = await createTestBucket(ensureS3Server(s3Env), 'lake', { deleteAfter: false })
   })
   afterAll(async () => {
-    deleteTopics(names)
-    await database?.destroy()
     try {
       stopS3Server(s3Env)
     } catch {

@@ -3,9 +3,11 @@
 // generator's manifest; the lake holding every offset once).
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { createKafkaBus, type KafkaBusOptions } from '../../../src/adapters/kafka/kafka-bus.ts'
 import type { Queryable } from '../../../src/adapters/postgres/database.ts'
+import { migrate } from '../../../src/adapters/postgres/migrate.ts'
+import { createTestDatabase, type TestDatabase } from '../../../src/adapters/postgres/test-database.ts'
 import type { S3ObjectStoreOptions } from '../../../src/adapters/s3/s3-object-store.ts'
 import { ALL_TOPICS, createTopicNames, type TopicNames } from '../../../src/contracts/topics.ts'
 import type { GenerationManifest } from '../../../src/core/generate/event-stream.ts'
@@ -19,13 +21,48 @@ import {
   type ProduceSummary,
   runProduce,
 } from '../../../src/pipelines/produce.ts'
-import { type CommandProcess, startCommand, stopCommand, TEST_BROKERS } from '../../support/processes.ts'
+import {
+  type CommandProcess,
+  deleteTopics,
+  startCommand,
+  stopCommand,
+  TEST_BROKERS,
+} from '../../support/processes.ts'
 import { recordResult, type ScenarioResult } from './results.ts'
 
 export const PARTITIONS = 6
 
 export function freshTopicNames(scenario: string): TopicNames {
   return createTopicNames(`fault-${scenario}-${randomBytes(3).toString('hex')}.`)
+}
+
+/**
+ * A scenario file's own PostgreSQL database: made and migrated before the file's tests; after
+ * them, the topics under `names` are deleted and the database dropped. Its hooks are registered
+ * first, so the file's own set-up runs after it and its clean-up before it.
+ */
+export function scenarioDatabase(names: TopicNames): Pick<TestDatabase, 'db' | 'options'> {
+  let made: TestDatabase | undefined
+  beforeAll(async () => {
+    made = await createTestDatabase('pg')
+    await migrate(made.db)
+  })
+  afterAll(async () => {
+    deleteTopics(names)
+    await made?.destroy()
+  })
+  const current = () => {
+    if (!made) throw new Error('the scenario database is made in beforeAll: use it inside a test or hook')
+    return made
+  }
+  return {
+    get db() {
+      return current().db
+    },
+    get options() {
+      return current().options
+    },
+  }
 }
 
 export interface RunningLoad {
