@@ -14,7 +14,7 @@ import { DEFAULT_RULES, parseRules, type Rule } from '../core/detect/index.ts'
 import { StreamwatchError } from '../errors.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Metrics } from '../observability/metrics.ts'
-import { type MetricsServer, startMetricsServer } from '../observability/metrics-server.ts'
+import { startMetricsServer } from '../observability/metrics-server.ts'
 import type { EtlDeps } from '../pipelines/etl.ts'
 import type { Bus, ObjectStore } from '../pipelines/ports.ts'
 
@@ -111,13 +111,22 @@ export function etlDepsFrom(
   }
 }
 
-/** /metrics and /healthz on METRICS_PORT, for a part that serves no API; undefined when it is unset. */
-export async function serveMetrics(
+/**
+ * Runs `part` with /metrics and /healthz served on METRICS_PORT (when it is set), for a part that
+ * serves no API; the server closes when `part` ends, however it ends.
+ */
+export async function withMetricsServed<T>(
   config: Config,
-  metrics: Metrics,
-  logger: Logger,
-  part: string,
-): Promise<MetricsServer | undefined> {
-  if (config.METRICS_PORT === undefined) return undefined
-  return startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, metrics, logger, part })
+  served: { metrics: Metrics; logger: Logger; part: string },
+  part: () => Promise<T>,
+): Promise<T> {
+  const server =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, ...served })
+  try {
+    return await part()
+  } finally {
+    await server?.close()
+  }
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger.ts'
 import { createMetrics, type Metrics } from '../../observability/metrics.ts'
 import { type Alerter, createAlerter } from '../../pipelines/alert.ts'
 import type { Command } from '../command.ts'
-import { openDatabase, serveMetrics } from '../platform.ts'
+import { openDatabase, withMetricsServed } from '../platform.ts'
 
 /** The longest a webhook request may take; kept well inside the lease, so a claim outlives it. */
 const MAX_REQUEST_TIMEOUT_MS = 10_000
@@ -49,8 +49,7 @@ export const alerterCommand: Command = {
   Stops cleanly on SIGINT/SIGTERM (the request in flight finishes, the rest is handed back).`,
   async run(_argv, { config, logger, signal }) {
     const metrics = createMetrics()
-    const served = await serveMetrics(config, metrics, logger, 'alerter')
-    try {
+    return withMetricsServed(config, { metrics, logger, part: 'alerter' }, async () => {
       const db = await openDatabase(config, logger, { applicationName: 'streamwatch-alerter' })
       try {
         await createAlerterFromConfig(config, db, logger, metrics).run(signal)
@@ -58,8 +57,6 @@ export const alerterCommand: Command = {
       } finally {
         await db.close()
       }
-    } finally {
-      await served?.close()
-    }
+    })
   },
 }

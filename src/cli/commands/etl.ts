@@ -3,7 +3,7 @@ import { createMetrics } from '../../observability/metrics.ts'
 import { runEtl } from '../../pipelines/etl.ts'
 import { createBusFromConfig } from '../build-bus.ts'
 import type { Command } from '../command.ts'
-import { etlDepsFrom, loadRules, openDatabase, serveMetrics } from '../platform.ts'
+import { etlDepsFrom, loadRules, openDatabase, withMetricsServed } from '../platform.ts'
 
 export const etlCommand: Command = {
   name: 'etl',
@@ -19,18 +19,18 @@ export const etlCommand: Command = {
     const rules = loadRules(config)
     const names = createTopicNames(config.TOPIC_PREFIX)
     const metrics = createMetrics()
-    const served = await serveMetrics(config, metrics, logger, 'etl')
-    const db = await openDatabase(config, logger, { applicationName: 'streamwatch-etl' })
-    const bus = createBusFromConfig(config, logger)
-    try {
-      await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
-      const summary = await runEtl(etlDepsFrom(config, { bus, db, logger, metrics, rules }), signal)
-      logger.info(summary, 'etl stopped')
-      return 0
-    } finally {
-      await bus.close()
-      await db.close()
-      await served?.close()
-    }
+    return withMetricsServed(config, { metrics, logger, part: 'etl' }, async () => {
+      const db = await openDatabase(config, logger, { applicationName: 'streamwatch-etl' })
+      const bus = createBusFromConfig(config, logger)
+      try {
+        await bus.ensureTopics(ALL_TOPICS.map(names.full), config.KAFKA_PARTITIONS)
+        const summary = await runEtl(etlDepsFrom(config, { bus, db, logger, metrics, rules }), signal)
+        logger.info(summary, 'etl stopped')
+        return 0
+      } finally {
+        await bus.close()
+        await db.close()
+      }
+    })
   },
 }

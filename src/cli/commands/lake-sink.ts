@@ -6,7 +6,7 @@ import { createMetrics } from '../../observability/metrics.ts'
 import { createLakeSink, LAKE_SINK_DEFAULTS, type LakeSinkOptions } from '../../pipelines/lake.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
-import { openLakeStore, serveMetrics } from '../platform.ts'
+import { openLakeStore, withMetricsServed } from '../platform.ts'
 
 const MIB = 1024 * 1024
 
@@ -44,31 +44,31 @@ export const lakeSinkCommand: Command = {
     const names = createTopicNames(config.TOPIC_PREFIX)
     const topics = ALL_TOPICS.map((t) => names.full(t))
     const metrics = createMetrics()
-    const served = await serveMetrics(config, metrics, logger, 'lake-sink')
-    const store = openLakeStore(config)
-    const bus = createBusFromConfig(config, logger)
-    const sink = createLakeSink(
-      { bus, store, logger, metrics },
-      { ...limits, topics, groupId: names.group('lake') },
-    )
-    const progress = setInterval(() => logger.info(sink.stats(), 'lake sink progress'), 30_000).unref()
-    try {
-      await bus.ensureTopics(topics, config.KAFKA_PARTITIONS)
-      await sink.run(signal)
-    } finally {
-      clearInterval(progress)
-      await bus.close()
-      await store.close()
-      await served?.close()
-    }
-    const s = sink.stats()
-    const ratio = s.bytesStored > 0 ? (s.bytesUncompressed / s.bytesStored).toFixed(1) : '-'
-    out.write(
-      `lake-sink: ${s.recordsArchived} records archived in ${s.objectsStored} objects to ${store.url} ` +
-        `(${(s.bytesUncompressed / MIB).toFixed(1)} MiB as ${(s.bytesStored / MIB).toFixed(1)} MiB, ${ratio}x); ` +
-        `${s.recordsSkipped} re-read records skipped, ${s.storeRetries} store retries\n`,
-    )
-    return 0
+    return withMetricsServed(config, { metrics, logger, part: 'lake-sink' }, async () => {
+      const store = openLakeStore(config)
+      const bus = createBusFromConfig(config, logger)
+      const sink = createLakeSink(
+        { bus, store, logger, metrics },
+        { ...limits, topics, groupId: names.group('lake') },
+      )
+      const progress = setInterval(() => logger.info(sink.stats(), 'lake sink progress'), 30_000).unref()
+      try {
+        await bus.ensureTopics(topics, config.KAFKA_PARTITIONS)
+        await sink.run(signal)
+      } finally {
+        clearInterval(progress)
+        await bus.close()
+        await store.close()
+      }
+      const s = sink.stats()
+      const ratio = s.bytesStored > 0 ? (s.bytesUncompressed / s.bytesStored).toFixed(1) : '-'
+      out.write(
+        `lake-sink: ${s.recordsArchived} records archived in ${s.objectsStored} objects to ${store.url} ` +
+          `(${(s.bytesUncompressed / MIB).toFixed(1)} MiB as ${(s.bytesStored / MIB).toFixed(1)} MiB, ${ratio}x); ` +
+          `${s.recordsSkipped} re-read records skipped, ${s.storeRetries} store retries\n`,
+      )
+      return 0
+    })
   },
 }
 
