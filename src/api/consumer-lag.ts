@@ -14,15 +14,16 @@ export function lagBehindPositions(
   positions: readonly StoredPosition[],
   ranges: readonly PartitionRange[],
 ): ConsumerLagSample[] {
-  const byGroup = new Map<string, Map<string, number>>()
+  // per group: the next offset of each partition it stored a position for, and so its topics
+  const byGroup = new Map<string, { next: Map<string, number>; topics: Set<string> }>()
   for (const p of positions) {
-    const group = byGroup.get(p.group) ?? new Map<string, number>()
-    group.set(`${p.topic}:${p.partition}`, p.nextOffset)
+    const group = byGroup.get(p.group) ?? { next: new Map<string, number>(), topics: new Set<string>() }
+    group.next.set(`${p.topic}:${p.partition}`, p.nextOffset)
+    group.topics.add(p.topic)
     byGroup.set(p.group, group)
   }
   const samples: ConsumerLagSample[] = []
-  for (const [group, next] of byGroup) {
-    const topics = new Set(positions.filter((p) => p.group === group).map((p) => p.topic))
+  for (const [group, { next, topics }] of byGroup) {
     for (const range of ranges) {
       if (!topics.has(range.topic)) continue
       const from = Math.max(range.start, next.get(`${range.topic}:${range.partition}`) ?? range.start)
