@@ -1,5 +1,5 @@
 // Runs long-lived parts side by side in one process: each with its own stop signal, started in
-// order and stopped in reverse (STYLE.md: stop pulling, drain, flush, commit, close). If one part
+// order and stopped in reverse (docs/conventions.md: stop pulling, drain, flush, commit, close). If one part
 // fails, the others are stopped too and the failure is rethrown.
 import type { Logger } from '../observability/logger.ts'
 

@@ -1,7 +1,7 @@
 // The HTTP API's responses, shared with the dashboard (web/ imports only src/contracts). The API
 // validates what it sends against these schemas in tests, and the OpenAPI document at
 // /openapi.json is generated from them. Field names are snake_case, like the events' wire format
-// (DESIGN.md): `user_id`, `latency_ms`. Times are ISO 8601 strings in UTC ("…Z"), durations are
+// (docs/contract.md): `user_id`, `latency_ms`. Times are ISO 8601 strings in UTC ("…Z"), durations are
 // milliseconds in fields named `…_ms`.
 import { z } from 'zod'
 import { LOG_LEVELS, REJECT_REASONS } from './events.ts'

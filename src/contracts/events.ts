@@ -1,4 +1,4 @@
-// The cleaned event model. Wire formats (what producers send) are in DESIGN.md and the README;
+// The cleaned event model. Wire formats (what producers send) are in docs/contract.md;
 // these are the shapes after `cleanRecord`: validated, normalised, with a stable identity.
 import type { EventKind } from './topics.ts'
 

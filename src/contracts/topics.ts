@@ -1,4 +1,4 @@
-// Topic names are part of the contract (DESIGN.md): other people's scripts rely on them.
+// Topic names are part of the contract (docs/contract.md): other people's scripts rely on them.
 
 export const EVENT_TOPICS = ['logs', 'metrics', 'transactions'] as const
 export type EventTopic = (typeof EVENT_TOPICS)[number]

@@ -1,4 +1,4 @@
-// The same metric names on every stage (STYLE.md): what came in, what was written, what was
+// The same metric names on every stage (docs/conventions.md, "Metrics and logs"): what came in, what was written, what was
 // rejected and why, what failed. One registry per process, served by the API at /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 

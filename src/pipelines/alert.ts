@@ -128,7 +128,7 @@ export function createAlerter(deps: AlerterDeps): Alerter {
   const log = logger.child({ stage: 'alert' })
   let lastProblem: string | undefined
 
-  /** Logs a failure when it differs from the last one (STYLE.md: log what changes). */
+  /** Logs a failure when it differs from the last one (docs/conventions.md: log what changes). */
   function problem(reason: string, fields: Record<string, unknown>): void {
     const kind = reason.replace(/\d+ ms/g, '')
     if (kind !== lastProblem) log.warn({ ...fields, reason }, `alerter: ${reason}`)

@@ -1,6 +1,6 @@
 // Retrying a step whose failure a retry can help (a database or object store that is down or
 // slow): exponential backoff with full jitter, until it succeeds or the signal aborts. An outage is
-// logged when it starts and when it ends, not at every attempt (STYLE.md: log what changes).
+// logged when it starts and when it ends, not at every attempt (docs/conventions.md: log what changes).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isRetriable, type StreamwatchError } from '../errors.ts'
 import type { Logger } from '../observability/logger.ts'

@@ -1,6 +1,6 @@
 // HTTP ingest: each event is cleaned exactly as the etl will clean it and answered at once:
 // accepted, or rejected with its reason. Accepted events are published as the bytes that were
-// sent, keyed as DESIGN.md says (service for logs and metrics, user_id for transactions).
+// sent, keyed as docs/contract.md says (service for logs and metrics, user_id for transactions).
 // Rejected events are published too, to the same topic with their verdict in headers
 // (core/clean/ingest-verdict.ts), so that they land in dead letters like any other bad input
 // (the table, the dead-letters topic and the lake) and the etl stores the reason the sender was

@@ -51,7 +51,7 @@ export function registerIngestRoutes(app: ApiInstance, ctx: ApiContext): void {
             topic: enumParam(EVENT_TOPICS, 'the topic the events are for'),
           }),
           querystring: z.strictObject({}),
-          body: z.unknown().describe('events as the wire format of the topic (DESIGN.md)'),
+          body: z.unknown().describe('events as the wire format of the topic (docs/contract.md)'),
           response: {
             200: ingestResponseSchema,
             207: ingestResponseSchema.describe('some events rejected'),

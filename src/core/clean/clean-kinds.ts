@@ -25,7 +25,7 @@ import {
 
 type JsonObject = Record<string, unknown>
 
-/** The wire fields of each kind (DESIGN.md); any other field of a message goes to `attributes`. */
+/** The wire fields of each kind (docs/contract.md, "Message values"); any other field of a message goes to `attributes`. */
 const LOG_FIELDS: ReadonlySet<string> = new Set([
   'timestamp',
   'service',

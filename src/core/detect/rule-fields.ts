@@ -62,7 +62,7 @@ export const TOPIC_FIELDS: TopicFields = {
 }
 
 /**
- * Fields a rule may key by: the message key of the topic (DESIGN.md: service for logs and
+ * Fields a rule may key by: the message key of the topic (docs/contract.md: service for logs and
  * metrics, user_id for transactions) or a field it determines (a transaction has one user).
  * All events of one such key land in one partition, so the per-partition detector sees them all.
  */

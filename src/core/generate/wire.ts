@@ -1,4 +1,4 @@
-// The wire formats producers send (DESIGN.md, "The contract"): one JSON object per message.
+// The wire formats producers send (docs/contract.md, "Message values"): one JSON object per message.
 // Field order is fixed so that the same inputs always give the same bytes.
 
 export interface WireLog {
