@@ -25,6 +25,7 @@ import {
 } from './api-context.ts'
 import { ApiError } from './api-error.ts'
 import { createAuthCheck } from './auth.ts'
+import { registerExpectContinue } from './body-limit.ts'
 import { handleError } from './error-handler.ts'
 import { registerHttpMetrics } from './http-metrics.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -121,6 +122,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ApiInstance> {
       return payload
     })
   }
+  // after auth: a 100 Continue only to requests the API will read
+  registerExpectContinue(app)
   await registerOpenApi(app, { publicUrl: options.publicUrl, version: VERSION })
 
   const metrics = options.metrics ?? createMetrics()

@@ -1,10 +1,12 @@
 // Every failure as `{ error, message }` with the right status. Messages of our own errors and of
 // Fastify's request errors are safe to show; anything else is a 500 whose details go to the log
-// only, under the request id the client is given.
+// only, under the request id the client is given. An answer given before the request's body has
+// arrived waits until the client has sent it (body-limit.ts), so that the client can read it.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiErrorCode } from '../contracts/api.ts'
 import { StreamwatchError } from '../errors.ts'
 import { ApiError } from './api-error.ts'
+import { BODY_LIMIT_HEADER, discardRequestBody } from './body-limit.ts'
 
 const CODE_OF_STATUS: Record<number, ApiErrorCode> = {
   400: 'bad_request',
@@ -19,7 +21,6 @@ const CODE_OF_STATUS: Record<number, ApiErrorCode> = {
 
 /** Fastify's own request errors, with messages that name the problem. */
 const FASTIFY_MESSAGES: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'body: larger than the limit of this endpoint',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'content-type: not accepted by this endpoint',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'body: empty, but content-type is application/json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'body: not valid JSON',
@@ -34,7 +35,17 @@ export interface ErrorReply {
   headers: Record<string, string>
 }
 
-export function toErrorReply(error: unknown, requestId: string): ErrorReply {
+export function toErrorReply(error: unknown, requestId: string, bodyLimitBytes: number): ErrorReply {
+  if ((error as Partial<FastifyError> | undefined)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return {
+      statusCode: 413,
+      body: {
+        error: 'payload_too_large',
+        message: `body: larger than ${bodyLimitBytes} bytes, the limit of this endpoint; send it in smaller requests`,
+      },
+      headers: { [BODY_LIMIT_HEADER]: String(bodyLimitBytes) },
+    }
+  }
   if (error instanceof ApiError) {
     return {
       statusCode: error.statusCode,
@@ -97,8 +108,12 @@ function internal(requestId: string): ErrorReply {
   }
 }
 
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { statusCode, body, headers } = toErrorReply(error, request.id)
+export async function handleError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { statusCode, body, headers } = toErrorReply(error, request.id, request.routeOptions.bodyLimit)
   if (statusCode >= 500) {
     request.log.error({ err: error, route: request.routeOptions.url, statusCode }, 'request failed')
   } else {
@@ -107,5 +122,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
       'request refused',
     )
   }
-  void reply.code(statusCode).headers(headers).type('application/json; charset=utf-8').send(body)
+  // past the discard bound the client is still writing: answer now and close the connection
+  if (!(await discardRequestBody(request))) reply.header('connection', 'close')
+  return reply.code(statusCode).headers(headers).type('application/json; charset=utf-8').send(body)
 }

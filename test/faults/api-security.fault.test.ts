@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedApiData } from '../../src/api/api-seed.ts'
 import { readTables, waitFor } from '../../src/pipelines/etl-test-kit.ts'
+import { curlPost, rawPost } from '../support/http-clients.ts'
 import { type CommandProcess, startCommand, stopCommand, TEST_BROKERS } from '../support/processes.ts'
 import { expectAlive, freshTopicNames, log, runScenario, scenarioDatabase } from './support/load-run.ts'
 
@@ -253,15 +254,37 @@ describe('API under hostile clients', () => {
         }
 
         // 3. oversized bodies and ranges
+        // a body over the limit: every kind of client reads the 413, none meets a network error
+        const oversized = `[${'{"a":1},'.repeat(200_000)}{"a":1}]`
         check(
-          'ingest body over the limit',
+          'ingest body over the limit (fetch)',
           await call(`/api/ingest/logs`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: `[${'{"a":1},'.repeat(200_000)}{"a":1}]`,
+            body: oversized,
           }),
           (s) => s === 413,
         )
+        for (const expect100 of [true, false]) {
+          const answer = await curlPost(`${BASE}/api/ingest/logs`, oversized, [
+            `authorization: Bearer ${TOKEN}`,
+            ...(expect100 ? [] : ['expect:']),
+          ])
+          check(
+            `ingest body over the limit (curl${expect100 ? ', Expect: 100-continue' : ''})`,
+            { status: answer.status, body: answer.body, ms: 0 },
+            (s) => s === 413,
+          )
+        }
+        for (const bodyAfterMs of [0, 200]) {
+          const answer = await rawPost(BASE, '/api/ingest/logs', Buffer.from(oversized), {
+            headers: { authorization: `Bearer ${TOKEN}` },
+            bodyAfterMs,
+          })
+          const label = `ingest body over the limit (raw socket, body after ${bodyAfterMs} ms)`
+          if (answer.error) problems.push(`${label}: ${answer.error} instead of an answer`)
+          check(label, { status: answer.statuses.at(-1) ?? 0, body: answer.body, ms: 0 }, (s) => s === 413)
+        }
         const bomb = gzipSync(Buffer.alloc(256 * 1024 * 1024, 0x20))
         const bombAnswer = await call('/api/ingest/logs', {
           method: 'POST',

@@ -3,6 +3,7 @@
 import { promisify } from 'node:util'
 import { gunzip, inflate } from 'node:zlib'
 import { ApiError } from '../api-error.ts'
+import { BODY_LIMIT_HEADER } from '../body-limit.ts'
 
 const gunzipAsync = promisify(gunzip)
 const inflateAsync = promisify(inflate)
@@ -26,7 +27,12 @@ export async function decodeBody(
     return await inflateBody(body, { maxOutputLength: maxBytes })
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-      throw new ApiError(413, 'payload_too_large', `body: more than ${maxBytes} bytes once decompressed`)
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `body: more than ${maxBytes} bytes once decompressed; send it in smaller requests`,
+        { [BODY_LIMIT_HEADER]: String(maxBytes) },
+      )
     }
     throw new ApiError(400, 'bad_request', `body: not valid ${name} data (${(error as Error).message})`)
   }
