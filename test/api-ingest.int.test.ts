@@ -199,7 +199,7 @@ describe('POST /api/ingest', () => {
     expect(response.statusCode).toBe(413)
     expect(response.json()).toEqual({
       error: 'payload_too_large',
-      message: `body: more than ${64 * 1024} bytes once decompressed`,
+      message: `body: more than ${64 * 1024} bytes once decompressed; send it in smaller requests`,
     })
     expect(performance.now() - started).toBeLessThan(1_000)
   })
@@ -211,7 +211,7 @@ describe('POST /api/ingest', () => {
       {},
       413,
       'payload_too_large',
-      'body: larger than the limit',
+      `body: larger than ${64 * 1024} bytes, the limit of this endpoint`,
     ],
     [
       'too many events',
