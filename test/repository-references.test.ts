@@ -11,15 +11,6 @@ import { describe, expect, it } from 'vitest'
 const ROOT = join(import.meta.dirname, '..')
 const SELF = 'test/repository-references.test.ts'
 
-/**
- * Mentions of files that are not here, each with the reason it stays. An applied migration is
- * never edited (migrate() refuses a changed checksum), so 0001's comment keeps naming the team's
- * design document of the time; what it meant is docs/contract.md, "Tables users query".
- */
-const ALLOWED_MENTIONS: ReadonlyArray<{ file: string; name: string }> = [
-  { file: 'src/adapters/postgres/migrations/0001_init.sql', name: 'DESIGN.md' },
-]
-
 const MENTION_EXTENSIONS = ['.ts', '.tsx', '.sql', '.sh', '.yaml', '.yml', '.md']
 
 function gitFiles(): string[] {
@@ -170,17 +161,10 @@ describe('references to files of the repository', () => {
     for (const file of files) {
       for (const { line, name } of mentionsOf(read(file))) {
         if (mentionExists(file, name)) continue
-        if (ALLOWED_MENTIONS.some((a) => a.file === file && a.name === name)) continue
         missing.push(`${file}:${line}: ${name}`)
       }
     }
     expect(missing).toEqual([])
-  })
-
-  it('each allowed mention is still there (an allowance no longer needed is removed)', () => {
-    for (const { file, name } of ALLOWED_MENTIONS) {
-      expect(mentionsOf(read(file)).map((m) => m.name)).toContain(name)
-    }
   })
 
   it('recognises what it checks', () => {

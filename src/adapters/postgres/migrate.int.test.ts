@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDatabase } from './database.ts'
-import { loadMigrations, MIGRATIONS_DIRECTORY, migrate } from './migrate.ts'
+import { EARLIER_CHECKSUMS, loadMigrations, MIGRATIONS_DIRECTORY, migrate } from './migrate.ts'
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './test-database.ts'
 
 const CONTRACT_TABLES = ['anomalies', 'dead_letters', 'logs', 'metrics', 'transactions']
@@ -94,6 +94,19 @@ describe.each(DATABASE_KINDS)('migrate on %s', (kind) => {
       code: 'config_invalid',
       message: expect.stringMatching(/migration 1_init was changed after it was applied/),
     })
+  })
+
+  it('takes a database that applied an earlier text of a migration that differs only in comments', async () => {
+    await migrate(t.db)
+    const [earlier] = EARLIER_CHECKSUMS.get(1)!
+    await t.db.query('UPDATE schema_migrations SET checksum = $1 WHERE version = 1', [earlier])
+    expect(await migrate(t.db)).toEqual([])
+    const { rows } = await t.db.query<{ checksum: string }>(
+      'SELECT checksum FROM schema_migrations WHERE version = 1',
+    )
+    const migrations = await loadMigrations()
+    expect(rows).toEqual([{ checksum: migrations[0]!.checksum }])
+    expect(migrations[0]!.checksum).not.toBe(earlier)
   })
 
   it('refuses to start when the database knows a migration the code does not', async () => {

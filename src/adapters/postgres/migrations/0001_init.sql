@@ -1,6 +1,6 @@
 -- streamwatch schema, version 1. Never edit this file once applied anywhere: migrate() refuses to
 -- start when an applied migration's checksum changed. Add 0002_*.sql instead.
--- Table and column names users query are a contract (docs/architecture, DESIGN.md "The contract").
+-- Table and column names users query are a contract (docs/contract.md, "Tables users query").
 
 -- Clean events. `event_id` is the identity (the message's event_id, else topic/partition/offset),
 -- so a redelivered event is inserted once (ON CONFLICT DO NOTHING). `ts` is event time.
