@@ -1,4 +1,5 @@
-// Event time: lateness, arrival order, the watermark, idle partitions, ids, and what a call reports.
+// Event time: lateness, arrival order, the watermark, advanceTime, ids, and what a call reports.
+// (Silent keys and passTime: detect-silent-keys.test.ts.)
 import { describe, expect, it } from 'vitest'
 import { anomalyId } from './anomaly.ts'
 import { DEFAULT_RULES } from './default-rules.ts'
@@ -64,7 +65,8 @@ describe('the watermark', () => {
     const first = detect(state, [aMetric({ tsMs: T0, cpu: 99 })], DEFAULT_RULES, {
       allowedLatenessMs: sec(30),
     })
-    expect([first.changes, first.watermarkMs]).toEqual([[], T0 - sec(30)])
+    const key = () => state.rules.get('high_cpu')!.keys.get('inventory-api')!
+    expect([first.changes, key().watermarkMs]).toEqual([[], T0 - sec(30)])
     const second = detect(state, [aMetric({ tsMs: T0 + sec(30) })], DEFAULT_RULES, {
       allowedLatenessMs: sec(30),
     })
@@ -77,13 +79,13 @@ describe('the watermark', () => {
 
   it('never moves back, even when the lateness grows', () => {
     const state = createDetectorState()
-    detect(state, [aMetric({ tsMs: T0 })], DEFAULT_RULES, { allowedLatenessMs: 0 })
-    const result = detect(state, [aMetric({ tsMs: T0 + 1 })], DEFAULT_RULES, { allowedLatenessMs: min(1) })
-    expect(result.watermarkMs).toBe(T0)
+    detect(state, [aMetric({ tsMs: T0, cpu: 99 })], DEFAULT_RULES, { allowedLatenessMs: 0 })
+    detect(state, [aMetric({ tsMs: T0 + 1, cpu: 99 })], DEFAULT_RULES, { allowedLatenessMs: min(1) })
+    expect(state.rules.get('high_cpu')!.keys.get('inventory-api')!.watermarkMs).toBe(T0)
   })
 })
 
-describe('advanceTime on an idle partition', () => {
+describe('advanceTime: every key to an event time', () => {
   const options = { allowedLatenessMs: sec(30), idleGraceMs: sec(60) }
   const spiked = () => {
     const state = createDetectorState()
@@ -108,15 +110,15 @@ describe('advanceTime on an idle partition', () => {
     ])
   })
 
-  it('makes later events older than the new watermark late', () => {
+  it('makes later events of a key it moved, older than its new watermark, late', () => {
     const state = spiked()
-    advanceTime(state, T0 + min(10), DEFAULT_RULES, options)
-    expect(detect(state, [aMetric({ tsMs: T0 + min(2) })], DEFAULT_RULES, options).lateEvents).toBe(1)
+    advanceTime(state, T0 + min(2), DEFAULT_RULES, options)
+    expect(detect(state, [aMetric({ tsMs: T0 + sec(20) })], DEFAULT_RULES, options).lateEvents).toBe(1)
   })
 
   it('leaves a partition that never saw an event alone', () => {
     const state = createDetectorState()
-    expect(advanceTime(state, T0, DEFAULT_RULES, options).watermarkMs).toBeNull()
+    expect(advanceTime(state, T0, DEFAULT_RULES, options).changes).toEqual([])
     expect(detect(state, [aMetric({ tsMs: T0 - min(60) })], DEFAULT_RULES, options).lateEvents).toBe(0)
   })
 })
@@ -246,7 +248,7 @@ describe('state over time', () => {
     const { state } = run([[aMetric({ tsMs: T0, cpu: 95 })]], { rules: DEFAULT_RULES })
     const without = DEFAULT_RULES.filter((r) => r.name !== 'high_cpu')
     const later = run([[aMetric({ tsMs: T0 + min(6), cpu: 99 })]], { rules: without, state })
-    expect(later.changes[0]).toEqual([
+    expect(later.changes.flat()).toEqual([
       { type: 'resolved', anomaly: expect.objectContaining({ rule: 'high_cpu', resolvedAtMs: T0 + min(5) }) },
     ])
     expect(later.state.rules.has('high_cpu')).toBe(false)

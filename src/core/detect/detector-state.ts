@@ -2,21 +2,25 @@
 // the same transaction as the batch's rows and offsets, and restores on assignment (see
 // serialize-state.ts). Treat it as opaque outside this folder.
 //
-// Bounded: `pending` holds on-time observations not yet evaluated (event time within the allowed
-// lateness of the newest event); a key is kept only while it has an open episode, a window that
-// is not empty, or a `for` streak / hysteresis latch that the quiet period has not yet ended.
+// Event time is kept per rule key (docs/detection.md): each key has its own clock (the newest
+// event time of its events), its own watermark and its own buffer of observations not yet
+// evaluated. Keys share nothing but the partition's live clock (`liveMs`), which only passTime
+// moves, to tell how long a key has been silent.
+//
+// Bounded: a key is kept only while it holds something a later on-time event of it could need:
+// observations in its buffer, an open episode, a window that is not empty, or a `for` streak /
+// hysteresis latch that the quiet period has not yet ended. A key that holds nothing is dropped at
+// once, and with it its clock.
 import type { Anomaly } from './anomaly.ts'
 
 export interface PartitionDetectorState {
-  /** newest event time seen on the partition; null before the first event */
+  /** newest event time seen on the partition, of any key; null before the first event */
   maxEventTsMs: number | null
   /**
-   * Events with event time below it are late. Never decreases: max(maxEventTsMs - allowed
-   * lateness, what advanceTime set). Everything before it has been evaluated.
+   * Time the partition has been live (the etl caught up on it) by the wall clock, summed over
+   * passTime calls: a key's silence is this minus its `seenAtMs`. Never decreases.
    */
-  watermarkMs: number | null
-  /** the watermark at the last sweep of idle keys */
-  sweptAtMs: number | null
+  liveMs: number
   /** by rule name; a rule that left the rule set stays until its open episodes resolve */
   rules: Map<string, RuleState>
 }
@@ -24,8 +28,6 @@ export interface PartitionDetectorState {
 export interface RuleState {
   /** of the rule definition this state was built under (see compile-rules.ts) */
   signature: string
-  /** on-time observations with event time at or after the watermark: a min-heap (observation-heap.ts) */
-  pending: Observation[]
   keys: Map<string, KeyState>
   /** keys whose episode is open */
   openKeys: Set<string>
@@ -36,12 +38,22 @@ export interface Observation {
   tsMs: number
   /** breaks ties in event time, and drops a second copy of the same event */
   eventId: string
-  key: string
   /** the field's value; unused by count rules */
   value: number
 }
 
 export interface KeyState {
+  /** the key's clock: newest event time of its events (matching the rule's filter or not) */
+  newestMs: number
+  /**
+   * Events of the key before it are late; everything before it has been evaluated. Never
+   * decreases: max(newestMs - allowed lateness, what passTime / advanceTime set).
+   */
+  watermarkMs: number
+  /** the partition's liveMs when the key's last event was read */
+  seenAtMs: number
+  /** on-time observations at or after the watermark, not yet evaluated: a min-heap (observation-heap.ts) */
+  pending: Observation[]
   /** count rules: the window as runs of equal timestamps (at most one run per ms of the window) */
   windowTs: number[]
   windowRuns: number[]
@@ -75,15 +87,20 @@ export interface Episode {
 }
 
 export function createDetectorState(): PartitionDetectorState {
-  return { maxEventTsMs: null, watermarkMs: null, sweptAtMs: null, rules: new Map() }
+  return { maxEventTsMs: null, liveMs: 0, rules: new Map() }
 }
 
 export function createRuleState(signature: string): RuleState {
-  return { signature, pending: [], keys: new Map(), openKeys: new Set() }
+  return { signature, keys: new Map(), openKeys: new Set() }
 }
 
-export function createKeyState(): KeyState {
+/** A key first seen at event time tsMs (its watermark then: tsMs - allowedLatenessMs). */
+export function createKeyState(tsMs: number, watermarkMs: number, seenAtMs: number): KeyState {
   return {
+    newestMs: tsMs,
+    watermarkMs,
+    seenAtMs,
+    pending: [],
     windowTs: [],
     windowRuns: [],
     windowHead: 0,

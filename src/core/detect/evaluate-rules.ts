@@ -1,14 +1,13 @@
-// Evaluation in event-time order: the episode machine of detect.ts applied to a rule's pending
-// observations up to the watermark. Everything here is a function of the observations taken in
-// (tsMs, eventId) order and of the watermark, never of how they were split into batches.
+// Evaluation in event-time order: the episode machine of detect.ts applied to one rule key's
+// pending observations up to the key's watermark. Everything here is a function of the key's
+// observations taken in (tsMs, eventId) order and of its watermark, never of how they were split
+// into batches nor of other keys.
 import { type Anomaly, anomalyId } from './anomaly.ts'
-import type { CompiledRule, CompiledRules } from './compile-rules.ts'
+import type { CompiledRule } from './compile-rules.ts'
 import {
-  createKeyState,
   evictFromWindow,
   type KeyState,
   type Observation,
-  type PartitionDetectorState,
   pushToWindow,
   type RuleState,
 } from './detector-state.ts'
@@ -18,62 +17,47 @@ import { compareValues, moreExtreme } from './rule.ts'
 /** Anomalies touched during one call, by id; `opened` when the episode began in this call. */
 export type ChangeLog = Map<string, { opened: boolean; anomaly: Anomaly }>
 
-/** How often (in event time) keys that went idle are dropped; dropping them never changes a result. */
-const SWEEP_INTERVAL_MS = 10_000
-
 /**
- * Evaluates every rule's pending observations with event time before `watermarkMs`, then resolves
- * the episodes whose quiet period ended by it. Observations at or after the watermark wait: an
- * on-time event may still arrive before them.
+ * Evaluates a key's pending observations with event time before `watermarkMs` (the key's own), in
+ * (tsMs, eventId) order, then resolves its episode if its quiet period ended by `resolveByMs`
+ * (the watermark, unless passTime estimates the silent key's clock further on). Observations at or
+ * after the watermark wait: an on-time event of the key may still arrive before them. A rule that
+ * left the rule set (`rule` undefined) only resolves.
  */
-export function evaluateUpTo(
-  state: PartitionDetectorState,
-  compiled: CompiledRules,
-  watermarkMs: number,
-  log: ChangeLog,
-): void {
-  const sweep = state.sweptAtMs === null || watermarkMs - state.sweptAtMs >= SWEEP_INTERVAL_MS
-  for (const [name, ruleState] of state.rules) {
-    const rule = compiled.byName.get(name)
-    if (rule) evaluatePending(ruleState, rule, watermarkMs, log)
-    resolveQuietEpisodes(ruleState, watermarkMs, log)
-    if (!rule) {
-      if (ruleState.openKeys.size === 0) state.rules.delete(name)
-    } else if (sweep) dropIdleKeys(ruleState, rule, watermarkMs)
-  }
-  if (sweep) state.sweptAtMs = watermarkMs
-}
-
-function evaluatePending(
+export function evaluateKeyUpTo(
   ruleState: RuleState,
-  rule: CompiledRule,
+  rule: CompiledRule | undefined,
+  key: string,
+  keyState: KeyState,
   watermarkMs: number,
+  resolveByMs: number,
   log: ChangeLog,
 ): void {
-  const pending = ruleState.pending
-  let previous: Observation | undefined
-  while (pending.length > 0 && pending[0]!.tsMs < watermarkMs) {
-    const observation = popObservation(pending)
-    // The same event twice (same id, same time) counts once. A copy arriving after the first was
-    // evaluated would be before the watermark, hence late, so this catches every on-time copy.
-    if (previous && previous.tsMs === observation.tsMs && previous.eventId === observation.eventId) continue
-    evaluateObservation(ruleState, rule, observation, log)
-    previous = observation
-  }
+  const pending = keyState.pending
+  if (rule) {
+    let previous: Observation | undefined
+    while (pending.length > 0 && pending[0]!.tsMs < watermarkMs) {
+      const observation = popObservation(pending)
+      // The same event twice (same id, same time) counts once. A copy arriving after the first was
+      // evaluated would be before the watermark, hence late, so this catches every on-time copy.
+      if (previous && previous.tsMs === observation.tsMs && previous.eventId === observation.eventId) continue
+      evaluateObservation(ruleState, rule, key, keyState, observation, log)
+      previous = observation
+    }
+  } else pending.length = 0
+  if (keyState.episode && keyState.episode.resolveAtMs <= resolveByMs)
+    resolveEpisode(ruleState, key, keyState, log)
 }
 
 function evaluateObservation(
   ruleState: RuleState,
   rule: CompiledRule,
+  key: string,
+  keyState: KeyState,
   observation: Observation,
   log: ChangeLog,
 ): void {
-  const { key, tsMs } = observation
-  let keyState = ruleState.keys.get(key)
-  if (!keyState) {
-    keyState = createKeyState()
-    ruleState.keys.set(key, keyState)
-  }
+  const { tsMs } = observation
   if (keyState.episode && keyState.episode.resolveAtMs <= tsMs) resolveEpisode(ruleState, key, keyState, log)
   // After a quiet period without evaluations, a streak or a latch says nothing about now.
   if (keyState.lastEvalMs !== null && tsMs - keyState.lastEvalMs >= rule.quietPeriodMs) endStreak(keyState)
@@ -174,24 +158,19 @@ function resolveEpisode(ruleState: RuleState, key: string, keyState: KeyState, l
   ruleState.openKeys.delete(key)
 }
 
-function resolveQuietEpisodes(ruleState: RuleState, watermarkMs: number, log: ChangeLog): void {
-  for (const key of ruleState.openKeys) {
-    const keyState = ruleState.keys.get(key)!
-    if (keyState.episode!.resolveAtMs <= watermarkMs) resolveEpisode(ruleState, key, keyState, log)
-  }
-}
-
 /**
- * Drops keys whose state equals a fresh key's for every evaluation still to come (all at or after
- * the watermark): no episode, an empty window, and a last evaluation a quiet period ago (so any
- * streak or latch would be ended anyway).
+ * Whether a key's state equals a fresh key's for every evaluation still to come at or after
+ * `atMs`: nothing pending, no episode, a window that would be empty by then, and a last
+ * evaluation a quiet period before it (so any streak or latch would be ended anyway) for rules with
+ * `for` or `recovery`. A rule that
+ * left the rule set keeps a key only while its episode is open.
  */
-function dropIdleKeys(ruleState: RuleState, rule: CompiledRule, watermarkMs: number): void {
-  for (const [key, keyState] of ruleState.keys) {
-    if (keyState.episode) continue
-    if (rule.windowMs > 0) evictFromWindow(keyState, watermarkMs - rule.windowMs)
-    if (keyState.windowCount > 0) continue
-    if (keyState.lastEvalMs !== null && watermarkMs - keyState.lastEvalMs < rule.quietPeriodMs) continue
-    ruleState.keys.delete(key)
-  }
+export function holdsNothing(keyState: KeyState, rule: CompiledRule | undefined, atMs: number): boolean {
+  if (keyState.episode || keyState.pending.length > 0) return false
+  if (!rule) return true
+  if (keyState.windowCount > 0 && keyState.windowTs[keyState.windowTs.length - 1]! > atMs - rule.windowMs)
+    return false
+  // without `for` and `recovery` an evaluation leaves no streak or latch behind
+  if (rule.forMs === 0 && rule.recovery === null) return true
+  return keyState.lastEvalMs === null || atMs - keyState.lastEvalMs >= rule.quietPeriodMs
 }

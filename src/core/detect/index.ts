@@ -16,6 +16,8 @@ export {
   type DetectOptions,
   type DetectResult,
   detect,
+  type LateEvents,
+  passTime,
 } from './detect.ts'
 export { createDetectorState, type PartitionDetectorState } from './detector-state.ts'
 export { type ParseRulesResult, parseRules, type RulesFormat } from './parse-rules.ts'
