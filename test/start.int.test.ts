@@ -1,6 +1,6 @@
 // What a newcomer meets first: `streamwatch start` with no settings at all, in an empty folder.
-// It must serve the dashboard with data and an anomaly, stop cleanly on Ctrl-C, and find its data
-// again on the next start.
+// It must serve the dashboard (building it when web/dist is older than its sources) with data, an
+// anomaly and dead letters, stop cleanly on Ctrl-C, and find its data again on the next start.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../src/pipelines/etl-test-kit.ts'
 import { freePort } from './support/free-port.ts'
-import { ensureDashboardBuilt, launchBrowser, ROOT, saveScreenshot } from './web/dashboard-test-kit.ts'
+import { launchBrowser, ROOT, saveScreenshot } from './web/dashboard-test-kit.ts'
 
 const SETTINGS = [
   'KAFKA_BROKERS',
@@ -24,7 +24,6 @@ let folder: string
 let port: number
 
 beforeAll(async () => {
-  await ensureDashboardBuilt()
   folder = await mkdtemp(join(tmpdir(), 'streamwatch-start-'))
   port = await freePort()
 })
@@ -35,6 +34,7 @@ afterAll(async () => {
 interface Started {
   child: ChildProcess
   url: string
+  stdout: () => string
 }
 
 async function start(): Promise<Started> {
@@ -63,7 +63,7 @@ async function start(): Promise<Started> {
     'the start',
   )
   expect(child.exitCode).toBeNull()
-  return { child, url: `http://127.0.0.1:${port}` }
+  return { child, url: `http://127.0.0.1:${port}`, stdout: () => stdout }
 }
 
 async function stop({ child }: Started): Promise<number | null> {
@@ -82,6 +82,9 @@ describe('streamwatch start on embedded defaults', () => {
     const first = await start()
     let anomaly: { id: string; key: string } | undefined
     try {
+      // the banner names the dashboard only where one is served
+      expect(first.stdout()).toContain(`dashboard and API: ${first.url}`)
+      expect(await (await fetch(`${first.url}/`)).text()).toContain('<div id="root">')
       await waitFor(
         async () => {
           const { body } = await getJson(`${first.url}/api/anomalies?limit=1`)
@@ -97,12 +100,30 @@ describe('streamwatch start on embedded defaults', () => {
         g.group.endsWith('etl'),
       )
       expect(etl?.lag_records).toBeTypeOf('number')
+      // the default mock producer mixes in malformed messages: a first run shows dead letters
+      let deadLetters = 0
+      await waitFor(
+        async () => {
+          const { body } = await getJson(`${first.url}/api/stats`)
+          deadLetters = (body['dead_letters'] as Array<{ count: number }>).reduce((n, d) => n + d.count, 0)
+          return deadLetters > 0
+        },
+        30_000,
+        'a first dead letter',
+      )
       const browser = await launchBrowser()
       try {
         const page = await browser.newPage()
         await page.goto(`${first.url}/anomalies`)
         await page.getByText(anomaly!.key).first().waitFor({ timeout: 15_000 })
         await saveScreenshot(page, 'start-anomalies')
+        await page.goto(first.url)
+        const tile = page.locator('[data-tile="dead-letters"] .tile-value')
+        await page.waitForFunction(
+          (element) => Number(element?.textContent?.replace(/\D/g, '') || 0) > 0,
+          await tile.elementHandle({ timeout: 15_000 }),
+          { timeout: 15_000 },
+        )
         await page.goto(`${first.url}/logs`)
         await page.locator('table tbody tr').first().waitFor({ timeout: 15_000 })
       } finally {

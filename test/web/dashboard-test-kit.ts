@@ -2,13 +2,14 @@
 // process (generator -> memory bus -> etl -> real PostgreSQL -> API serving web/dist), and
 // Debian's chromium driven by playwright-core.
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, stat } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { createMemoryBus } from '../../src/adapters/memory-bus/memory-bus.ts'
 import { createEtlStore } from '../../src/adapters/postgres/etl-store.ts'
 import { migrate } from '../../src/adapters/postgres/migrate.ts'
 import { createTestDatabase, type TestDatabase } from '../../src/adapters/postgres/test-database.ts'
+import { DEFAULT_WEB_ROOT, prepareDashboard } from '../../src/cli/prepare-dashboard.ts'
 import { createTopicNames } from '../../src/contracts/topics.ts'
 import { createCleanPolicy } from '../../src/core/clean/index.ts'
 import { DEFAULT_RULES } from '../../src/core/detect/index.ts'
@@ -19,26 +20,14 @@ import { runProduce } from '../../src/pipelines/produce.ts'
 import { type DashboardApi, startDashboardApi } from './start-dashboard-api.ts'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
-export const WEB_DIST = join(ROOT, 'web', 'dist')
+export const WEB_DIST = DEFAULT_WEB_ROOT
 export const SCREENSHOTS = join(import.meta.dirname, 'screenshots')
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
-/** Builds the dashboard with vite's API when web/dist is missing or older than web/'s sources. */
+/** Builds the dashboard as `streamwatch start` does: when web/dist is missing or older than its sources. */
 export async function ensureDashboardBuilt(force = false): Promise<void> {
-  const built = join(WEB_DIST, 'index.html')
-  if (!force && existsSync(built) && (await newestSourceMs()) <= (await stat(built)).mtimeMs) return
-  const { build } = await import('vite')
-  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' })
-}
-
-async function newestSourceMs(): Promise<number> {
-  const web = join(ROOT, 'web')
-  const files = [join(web, 'index.html'), join(web, 'vite.config.ts')]
-  for (const entry of await readdir(join(web, 'src'), { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) files.push(join(entry.parentPath, entry.name))
-  }
-  const times = await Promise.all(files.map(async (file) => (await stat(file)).mtimeMs))
-  return Math.max(...times)
+  const { served, note } = await prepareDashboard(WEB_DIST, undefined, { force })
+  if (!served) throw new Error(`the dashboard is not built: ${note}`)
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -1,6 +1,5 @@
 // `streamwatch api`: the HTTP API, live stream, ingest, /metrics, OpenAPI docs and the dashboard.
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { readStoredPositions } from '../../adapters/postgres/queries/index.ts'
 import {
@@ -18,16 +17,14 @@ import type { Bus, ObjectStore } from '../../pipelines/ports.ts'
 import { createBusFromConfig, isSharedBus } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
 import { cleanPolicyFrom, loadRules, openDatabase, openLakeStore } from '../platform.ts'
-
-/** The dashboard's build output, beside the sources: served at / when it exists. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url))
+import { DEFAULT_WEB_ROOT, prepareDashboard } from '../prepare-dashboard.ts'
 
 const USAGE = `streamwatch api [--web-root <dir>]
 
   Serves the HTTP API on API_HOST:API_PORT: the stored events, anomalies, silences, statistics
   and series; a live stream (Server-Sent Events); ingest (POST /api/ingest/<topic>) when
   KAFKA_BROKERS is set; /healthz, /readyz, /metrics; OpenAPI at /openapi.json, docs at /docs;
-  and the dashboard at / when it is built. Everything but /healthz, the docs and the dashboard's
+  and the dashboard at / (built first when web/dist is older than web/'s sources). Everything but /healthz, the docs and the dashboard's
   files needs "Authorization: Bearer $API_TOKEN"; off loopback, API_TOKEN is required.
   Stops cleanly on SIGINT/SIGTERM. See docs/api.md.
 
@@ -46,6 +43,9 @@ export const apiCommand: Command = {
     // before anything is opened: a refused start leaves nothing behind
     checkListenSafety(config.API_HOST, config.API_TOKEN)
     const rules = loadRules(config)
+    const dashboard = await prepareDashboard(webRoot, (line) => logger.info(line))
+    if (!dashboard.served) logger.warn({ webRoot }, `no dashboard at /: ${dashboard.note}`)
+    else if (dashboard.note) logger.warn({ webRoot }, dashboard.note)
     const db = await openDatabase(config, logger, {
       statementTimeoutMs: config.API_STATEMENT_TIMEOUT,
       applicationName: 'streamwatch-api',
@@ -72,7 +72,10 @@ export const apiCommand: Command = {
           : undefined,
         checks: { ...(bus ? { kafka: busCheck(bus, config) } : {}), lake: lakeCheck(lake) },
       })
-      logger.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening')
+      logger.info(
+        { url: api.url, docs: `${api.url}/docs`, dashboard: dashboard.served ? `${api.url}/` : null },
+        'api listening',
+      )
       if (!signal.aborted) await once(signal, 'abort')
       await api.close()
       logger.info('api stopped')

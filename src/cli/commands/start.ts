@@ -13,20 +13,24 @@ import { runProduce } from '../../pipelines/produce.ts'
 import { createBusFromConfig } from '../build-bus.ts'
 import { type Command, UsageError } from '../command.ts'
 import { etlDepsFrom, loadRules, openDatabase, openLakeStore } from '../platform.ts'
+import { type DashboardState, DEFAULT_WEB_ROOT, prepareDashboard } from '../prepare-dashboard.ts'
 import { type Part, runParts } from '../run-parts.ts'
 import { createAlerterFromConfig } from './alerter.ts'
-import { apiOptionsFromConfig, busCheck, DEFAULT_WEB_ROOT, lagFromMetrics, lakeCheck } from './api.ts'
+import { apiOptionsFromConfig, busCheck, lagFromMetrics, lakeCheck } from './api.ts'
 
-const USAGE = `streamwatch start [--no-produce] [--rate <events/s>] [--anomalies <ratio>]
+const USAGE = `streamwatch start [--no-produce] [--rate <events/s>] [--anomalies <ratio>] [--malformed <ratio>]
 
   Runs the whole platform in one process: mock producers (unless --no-produce), the lake sink,
-  the etl with anomaly detection, the alerter, and the API with the dashboard. With no settings it
-  needs nothing installed: the in-memory bus, PGlite and the lake in DATA_DIR (default ./data),
-  kept across restarts. Ctrl-C stops it cleanly.
+  the etl with anomaly detection, the alerter, and the API with the dashboard (built first in a
+  checkout when web/dist is missing or older than its sources). With no settings it needs nothing
+  installed: the in-memory bus, PGlite and the lake in DATA_DIR (default ./data), kept across
+  restarts. Ctrl-C stops it cleanly.
 
   --no-produce         no mock data: events come in through the ingest API (or your producers)
   --rate <n>           mock events per second (default 50)
-  --anomalies <ratio>  share of mock events that start an injected anomaly (default 0.01)`
+  --anomalies <ratio>  share of mock events that start an injected anomaly (default 0.01)
+  --malformed <ratio>  share of mock events replaced by malformed messages, which the etl
+                       dead-letters (default 0.01; 0: none)`
 
 export const startCommand: Command = {
   name: 'start',
@@ -34,6 +38,9 @@ export const startCommand: Command = {
   usage: USAGE,
   async run(argv, { config, logger, signal, out }) {
     const options = parseStartArgs(argv)
+    const dashboard = await prepareDashboard(DEFAULT_WEB_ROOT, (line) => out.write(`${line}\n`))
+    if (dashboard.buildMs !== undefined)
+      out.write(`dashboard built in ${(dashboard.buildMs / 1000).toFixed(1)} s\n`)
     mkdirSync(config.DATA_DIR, { recursive: true })
     const rules = loadRules(config)
     const names = createTopicNames(config.TOPIC_PREFIX)
@@ -96,7 +103,7 @@ export const startCommand: Command = {
               },
             },
           })
-          out.write(`dashboard and API: ${api.url}  (API docs: ${api.url}/docs)\n`)
+          out.write(apiBanner(api.url, dashboard))
           if (!s.aborted) await once(s, 'abort')
           await api.close()
         },
@@ -109,7 +116,11 @@ export const startCommand: Command = {
               {
                 bus,
                 topicNames: names,
-                stream: { seed: (Date.now() >>> 0) % 0xffff_ffff, anomalyRatio: options.anomalies },
+                stream: {
+                  seed: (Date.now() >>> 0) % 0xffff_ffff,
+                  anomalyRatio: options.anomalies,
+                  malformedRatio: options.malformed,
+                },
                 ratePerSecond: options.rate,
                 logger,
               },
@@ -152,10 +163,19 @@ export const startCommand: Command = {
   },
 }
 
+/** Where the dashboard and the API are, or why there is no dashboard: what the user opens first. */
+export function apiBanner(url: string, dashboard: DashboardState): string {
+  const note = dashboard.note ? `\n  (${dashboard.note})` : ''
+  return dashboard.served
+    ? `dashboard and API: ${url}  (API docs: ${url}/docs)${note}\n`
+    : `API: ${url}  (API docs: ${url}/docs); no dashboard at /${note}\n`
+}
+
 interface StartOptions {
   produce: boolean
   rate: number
   anomalies: number
+  malformed: number
 }
 
 export function parseStartArgs(argv: string[]): StartOptions {
@@ -165,6 +185,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
       'no-produce': { type: 'boolean', default: false },
       rate: { type: 'string', default: '50' },
       anomalies: { type: 'string', default: '0.01' },
+      malformed: { type: 'string', default: '0.01' },
     },
     strict: true,
   })
@@ -174,5 +195,8 @@ export function parseStartArgs(argv: string[]): StartOptions {
   const anomalies = Number(values.anomalies)
   if (!(anomalies >= 0 && anomalies <= 1))
     throw new UsageError(`--anomalies: expected a ratio 0..1, got ${values.anomalies}`)
-  return { produce: !values['no-produce'], rate, anomalies }
+  const malformed = Number(values.malformed)
+  if (!(malformed >= 0 && malformed <= 1))
+    throw new UsageError(`--malformed: expected a ratio 0..1, got ${values.malformed}`)
+  return { produce: !values['no-produce'], rate, anomalies, malformed }
 }
