@@ -1,8 +1,8 @@
 // `streamwatch bench`: throughput, latency and memory of the etl and the lake sink, each beside
 // this machine's own limits measured in the same run (bench/run-bench.ts; docs/benchmark.md).
 import { parseArgs } from 'node:util'
-import { defaultBenchOptions, formatTable, headlineRows, runBench } from '../../../bench/run-bench.ts'
 import { parseDurationMs } from '../../config/durations.ts'
+import { StreamwatchError } from '../../errors.ts'
 import { type Command, UsageError } from '../command.ts'
 
 const USAGE = `streamwatch bench [options]
@@ -48,6 +48,9 @@ export const benchCommand: Command = {
     } catch (error) {
       throw new UsageError((error as Error).message)
     }
+    // loaded only when the benchmark runs: bench/ is in a checkout, not in the image, and every
+    // other command must load without it
+    const { defaultBenchOptions, formatTable, headlineRows, runBench } = await loadBench()
     const options = defaultBenchOptions(values.quick === true)
     const list = (name: string) => {
       const text = values[name] as string | undefined
@@ -84,4 +87,15 @@ export const benchCommand: Command = {
     out.write(`report: ${options.resultsDir}/${results.quick ? 'quick' : 'full'}-latest.md\n`)
     return results.errors.length === 0 ? 0 : 1
   },
+}
+
+async function loadBench(): Promise<typeof import('../../../bench/run-bench.ts')> {
+  try {
+    return await import('../../../bench/run-bench.ts')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    throw new StreamwatchError('invalid_input', 'the benchmark runs from a checkout: bench/ is not here', {
+      cause: error,
+    })
+  }
 }
