@@ -11,10 +11,13 @@ const running = process.versions.node
 if (Number(running.split('.')[0]) >= needed) {
   await import('../src/cli/main.ts')
 } else {
-  const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url))
-  const remedy = existsSync(projectNode)
+  const inModules = (path) =>
+    existsSync(fileURLToPath(new URL(`../node_modules/node/${path}`, import.meta.url)))
+  const remedy = inModules('bin/node')
     ? 'run it through npm (`npm start`, `npx streamwatch <command>`), which puts the Node 24 of node_modules first on PATH'
-    : '`npm ci` installs it into node_modules (not with --ignore-scripts or --omit=dev), or `source scripts/use-node24.sh` puts it first on PATH'
+    : inModules('package.json')
+      ? '`npm rebuild node` installs it (its install script did not run: --ignore-scripts?), or `source scripts/use-node24.sh` puts it first on PATH'
+      : '`npm ci` installs it into node_modules (with the dev dependencies), or `source scripts/use-node24.sh` puts it first on PATH'
   process.stderr.write(`streamwatch needs Node.js ${needed} or later (this is ${running}): ${remedy}\n`)
   process.exitCode = 1
 }
