@@ -12,7 +12,8 @@ export interface Metrics {
   errors: Counter<'stage' | 'code'>
   batchSeconds: Histogram<'stage'>
   batchRecords: Histogram<'stage'>
-  lateEvents: Counter<'topic'>
+  lateEvents: Counter<'topic' | 'rule'>
+  lateEventsBehind: Histogram<'topic' | 'rule'>
   anomalyChanges: Counter<'rule' | 'change'>
   consumerLag: Gauge<'group' | 'topic' | 'partition'>
 }
@@ -63,8 +64,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     lateEvents: new Counter({
       name: 'streamwatch_late_events_total',
-      help: 'Events older than the watermark: stored, but not counted by the detector',
-      labelNames: ['topic'],
+      help: "Events older than their rule key's newest event time minus the allowed lateness: stored, not counted by that rule (an event counts once per rule it is late for)",
+      labelNames: ['topic', 'rule'],
+      registers,
+    }),
+    lateEventsBehind: new Histogram({
+      name: 'streamwatch_late_events_behind_seconds',
+      help: "How far behind its rule key's newest event time each late event was",
+      labelNames: ['topic', 'rule'],
+      buckets: [1, 5, 30, 60, 300, 900, 3600, 21600, 86400],
       registers,
     }),
     anomalyChanges: new Counter({

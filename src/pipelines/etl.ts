@@ -12,11 +12,12 @@ import { type EventKind, KIND_OF_TOPIC, type TopicNames } from '../contracts/top
 import { type CleanPolicy, cleanRecords, verdictOf } from '../core/clean/index.ts'
 import {
   type Anomaly,
-  advanceTime,
   createDetectorState,
   type DetectResult,
   detect,
+  type LateEvents,
   type PartitionDetectorState,
+  passTime,
   type Rule,
   restoreState,
   serializeState,
@@ -36,11 +37,11 @@ export interface EtlDeps {
   policy: CleanPolicy
   logger: Logger
   metrics?: Metrics
-  /** wall clock: for the cleaner's future/age checks and for resolving episodes of idle partitions */
+  /** wall clock: for the cleaner's future/age checks and for the time keys have been silent */
   now?: () => number
-  /** how far behind its partition's newest event time an event still counts (default 1 s) */
+  /** how far behind its key's newest event time an event still counts (default 1 s) */
   allowedLatenessMs?: number
-  /** a partition with no records for this long lets the wall clock advance its event time (default 1 s) */
+  /** a key silent for this long (while the etl is caught up) has its clock run on without it (default 1 s) */
   idleGraceMs?: number
   maxBatchRecords?: number
   maxWaitMs?: number
@@ -48,12 +49,8 @@ export interface EtlDeps {
   onCommit?: (summary: Readonly<EtlSummary>) => void
 }
 
-/**
- * Events at most this far behind the wall clock count as live: an idle partition's event time is
- * never moved past them by the wall clock (and, for a bus that cannot report its high watermarks,
- * a partition whose newest event is this recent counts as live when it goes quiet).
- */
-const LIVE_HORIZON_MS = 60_000
+/** Late events are logged per topic and rule at most this often, with what was late in between. */
+const LATE_LOG_INTERVAL_MS = 60_000
 
 export interface EtlSummary {
   batches: number
@@ -71,17 +68,24 @@ interface OwnedPartition extends TopicPartition {
   storedOffset: number | null
   detector: PartitionDetectorState
   /**
-   * Wall time since which the partition has had no record and nothing left to read on the bus:
-   * the start of its idle clock (see isIdle).
+   * Wall time since which the partition has been live: the etl caught up on it (nothing left to
+   * read on the bus) and fetching. Null while it is behind, or nothing says it is not (a failed
+   * fetch, a rebalance): that time does not count as its keys' silence (see passLiveTime).
    */
-  quietSinceMs: number
+  liveSinceMs: number | null
 }
 
 interface PreparedBatch {
   write: EtlBatch
   events: number
   anomalies: Anomaly[]
-  lateByTopic: Map<string, number>
+  late: LateInPartition[]
+}
+
+/** A rule's late events in one partition's batch; `topic` is the full topic name. */
+interface LateInPartition extends Omit<LateEvents, 'topic'> {
+  topic: string
+  partition: number
 }
 
 export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSummary> {
@@ -122,7 +126,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
         kind: KIND_OF_TOPIC[logical],
         storedOffset: stored.nextOffset ?? null,
         detector: restoreDetector(stored.detectorState, stored, logger),
-        quietSinceMs: now(),
+        liveSinceMs: null,
       })
     }
   }
@@ -148,16 +152,16 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
   })
 
   /**
-   * Cleans and detects over the batch's records that the store does not hold yet, plus the idle
-   * partitions whose episodes the wall clock resolves. Updates the owned detector states in place:
-   * if the commit then fails for good, they are reloaded from the store.
+   * Cleans and detects over the batch's records that the store does not hold yet, after telling
+   * each partition's detector how long it has been live since the last batch (so the episodes of
+   * keys that went silent resolve, in busy and idle partitions alike). Updates the owned detector
+   * states in place: if the commit then fails for good, they are reloaded from the store.
    */
   function prepare(
     byPartition: Map<string, RawRecord[]>,
     wallMs: number,
     caughtUp: ReadonlySet<string> | undefined,
   ): PreparedBatch {
-    const fetchedNothing = byPartition.size === 0
     const write: EtlBatch = {
       logs: [],
       metrics: [],
@@ -167,13 +171,17 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
       detectorStates: [],
       offsets: [],
     }
-    const prepared: PreparedBatch = { write, events: 0, anomalies: [], lateByTopic: new Map() }
-    for (const [key, records] of byPartition) {
-      const partition = owned.get(key)
-      if (!partition) continue // revoked while the batch was in flight: its new owner reads it
-      partition.quietSinceMs = wallMs
-      const fresh = skipStored(records, partition.storedOffset)
-      if (fresh.length === 0) continue
+    const prepared: PreparedBatch = { write, events: 0, anomalies: [], late: [] }
+    for (const [key, partition] of owned) {
+      const records = byPartition.get(key)
+      const passed = passLiveTime(partition, wallMs, caughtUp === undefined || caughtUp.has(key))
+      const fresh = records ? skipStored(records, partition.storedOffset) : []
+      if (fresh.length === 0) {
+        // nothing new to store: only what the live time changed, if anything
+        if (passed && passed.changes.length > 0 && partition.storedOffset !== null)
+          addDetection(prepared, partition, passed, partition.storedOffset)
+        continue
+      }
       const first = fresh[0]!
       if (partition.storedOffset !== null && first.offset > partition.storedOffset) {
         logger.warn(
@@ -194,61 +202,40 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
       ;(write.rejections as Rejection[]).push(...rejections)
       prepared.events += events.length
       const result = detect(partition.detector, events, rules, detectOptions)
+      if (passed && passed.changes.length > 0) {
+        // one row per anomaly in the upsert: its state after the events
+        const later = new Set(result.changes.map((c) => c.anomaly.id))
+        result.changes.unshift(...passed.changes.filter((c) => !later.has(c.anomaly.id)))
+      }
       addDetection(prepared, partition, result, fresh[fresh.length - 1]!.offset + 1)
-    }
-    for (const [key, partition] of owned) {
-      if (byPartition.has(key) || partition.storedOffset === null) continue
-      if (caughtUp !== undefined && !caughtUp.has(key)) partition.quietSinceMs = wallMs
-      if (!isIdle(partition, wallMs, caughtUp?.has(key), fetchedNothing)) continue
-      // The partition's event time moves on by the time it has been quiet, from its newest event,
-      // not to the wall clock, which would make every event of a live producer running behind it
-      // (a clock skew, a backlog it sends after an outage) late after each quiet spell. Events
-      // more than LIVE_HORIZON_MS behind the wall clock are history (a backfill, a replay): once
-      // caught up on them, the watermark goes to that horizon at once, so their last windows
-      // close and their episodes resolve without waiting out the windows in wall time.
-      const eventClockMs = Math.max(
-        partition.detector.maxEventTsMs! + (wallMs - partition.quietSinceMs),
-        wallMs - LIVE_HORIZON_MS,
-      )
-      const result = advanceTime(partition.detector, eventClockMs, rules, detectOptions)
-      if (result.changes.length > 0) addDetection(prepared, partition, result, partition.storedOffset)
     }
     return prepared
   }
 
   /**
-   * Whether a partition's event time may move on without events (resolving the episodes of keys
-   * that went silent). Not while the etl is behind on the partition: its records would then
-   * arrive behind the moved watermark and count as late, and the anomalies in them go unseen.
-   * So: quiet for idleGraceMs, where quiet means no record and, as the bus reports it, nothing
-   * left to read (the high watermark reached); a failed fetch or a rebalance reports nothing, so
-   * an outage of the bus never counts as quiet. `caughtUp` is undefined for a bus that cannot
-   * tell: then a guess from wall time, which fails when a backlog builds up: the whole fetch
-   * came back empty, or the partition's newest event is recent (it was live when it went quiet).
+   * Tells a partition's detector how long it has been live since the last batch: wall time during
+   * which the etl was caught up on it, as the bus reports it. Time spent behind does not count: the
+   * partition's records wait on the bus, and a key that looked silent would then have its
+   * episodes resolved and its events made late. (A bus that cannot tell, `caughtUp` undefined,
+   * counts all wall time.) See decision 0008.
    */
-  function isIdle(
-    partition: OwnedPartition,
-    wallMs: number,
-    caughtUp: boolean | undefined,
-    fetchedNothing: boolean,
-  ): boolean {
-    if (wallMs - partition.quietSinceMs < idleGraceMs) return false
-    const newestMs = partition.detector.maxEventTsMs
-    if (newestMs === null) return false
-    if (caughtUp !== undefined) return caughtUp
-    return fetchedNothing || newestMs >= wallMs - LIVE_HORIZON_MS
+  function passLiveTime(partition: OwnedPartition, wallMs: number, caughtUp: boolean): DetectResult | null {
+    const elapsedMs = partition.liveSinceMs === null ? 0 : Math.max(0, wallMs - partition.liveSinceMs)
+    partition.liveSinceMs = caughtUp ? wallMs : null
+    if (partition.storedOffset === null || elapsedMs === 0) return null
+    return passTime(partition.detector, elapsedMs, rules, detectOptions)
   }
 
   /**
-   * Idleness counts only time spent fetching: while a batch is processed (or its commit waits out
-   * a PostgreSQL outage) nothing is fetched, so the silence of the other partitions says nothing.
-   * Without this, after a stall longer than idleGraceMs every partition missing from the next
-   * batch looked idle, the wall clock moved its watermark past its backlog, and the backlog's
-   * events then counted as late: an error burst in flight during an outage went undetected.
+   * Live time counts only time spent fetching: while a batch is processed (or its commit waits out
+   * a PostgreSQL outage) nothing is fetched, so the silence of keys says nothing. Without this,
+   * after a stall longer than the idle grace every silent key's clock ran on, and the events of
+   * theirs that arrived during the stall counted as late.
    */
   function holdIdleClocks(busyMs: number): void {
     if (!(busyMs > 0)) return
-    for (const partition of owned.values()) partition.quietSinceMs += busyMs
+    for (const partition of owned.values())
+      if (partition.liveSinceMs !== null) partition.liveSinceMs += busyMs
   }
 
   async function commit(batch: RecordBatch): Promise<void> {
@@ -287,6 +274,7 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
   /** Counts what the commit actually wrote: a redelivered event is received again, not written again. */
   function record(prepared: PreparedBatch, written: CommitResult): void {
     const { write } = prepared
+    logLate(prepared.late)
     summary.events += prepared.events
     summary.rejections += write.rejections.length
     summary.anomalyChanges += prepared.anomalies.length
@@ -297,9 +285,43 @@ export async function runEtl(deps: EtlDeps, signal: AbortSignal): Promise<EtlSum
     for (const rejection of write.rejections) {
       metrics.eventsRejected.inc({ stage: 'etl', topic: rejection.source.topic, reason: rejection.reason })
     }
-    for (const [topic, late] of prepared.lateByTopic) metrics.lateEvents.inc({ topic }, late)
+    for (const late of prepared.late) {
+      metrics.lateEvents.inc({ topic: late.topic, rule: late.rule }, late.behindMs.length)
+      for (const behindMs of late.behindMs)
+        metrics.lateEventsBehind.observe({ topic: late.topic, rule: late.rule }, behindMs / 1000)
+    }
     for (const anomaly of prepared.anomalies) {
       metrics.anomalyChanges.inc({ rule: anomaly.rule, change: anomaly.status })
+    }
+  }
+
+  /**
+   * Late events, per topic and rule: logged when they start, then at most once a minute with what
+   * was late since (a replay into live topics is late for every live key, batch after batch).
+   */
+  const lateLog = new Map<string, { loggedAtMs: number; events: number; maxBehindMs: number }>()
+  function logLate(late: readonly LateInPartition[]): void {
+    const wallMs = now()
+    for (const entry of late) {
+      const id = `${entry.topic}\u0000${entry.rule}`
+      const since = lateLog.get(id) ?? { loggedAtMs: Number.NEGATIVE_INFINITY, events: 0, maxBehindMs: 0 }
+      since.events += entry.behindMs.length
+      for (const behindMs of entry.behindMs) if (behindMs > since.maxBehindMs) since.maxBehindMs = behindMs
+      lateLog.set(id, since)
+      if (wallMs - since.loggedAtMs < LATE_LOG_INTERVAL_MS) continue
+      logger.warn(
+        {
+          topic: entry.topic,
+          partition: entry.partition,
+          rule: entry.rule,
+          key: entry.exampleKey,
+          lateEvents: since.events,
+          maxBehindMs: since.maxBehindMs,
+          allowedLatenessMs: detectOptions.allowedLatenessMs,
+        },
+        "late events: older than their key's newest event time minus the allowed lateness; stored, not detected by this rule",
+      )
+      lateLog.set(id, { loggedAtMs: wallMs, events: 0, maxBehindMs: 0 })
     }
   }
 
@@ -356,11 +378,8 @@ function addDetection(
     ;(write.anomalies as Anomaly[]).push(change.anomaly)
     prepared.anomalies.push(change.anomaly)
   }
-  if (result.lateEvents > 0) {
-    prepared.lateByTopic.set(
-      partition.topic,
-      (prepared.lateByTopic.get(partition.topic) ?? 0) + result.lateEvents,
-    )
+  for (const late of result.late) {
+    prepared.late.push({ ...late, topic: partition.topic, partition: partition.partition })
   }
   const tp = { topic: partition.topic, partition: partition.partition }
   ;(write.detectorStates as EtlBatch['detectorStates'][number][]).push({
