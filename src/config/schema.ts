@@ -212,7 +212,7 @@ export const settingsSchema = z.object({
   ALLOWED_LATENESS: duration
     .default(1_000)
     .describe(
-      'How far behind the newest event time of its partition an event may arrive and still count for detection; also how long detection waits for stragglers. Later events are stored, not detected (metric streamwatch_late_events_total).',
+      'How far behind the newest event time of its own key (service, user) an event may arrive and still count for detection; also how long detection waits for stragglers. Later events are stored, not detected (metric streamwatch_late_events_total{topic,rule}).',
     ),
   ALERT_GROUP_INTERVAL: duration
     .default(5_000)
