@@ -168,8 +168,8 @@ describe('references to files of the repository', () => {
   })
 
   it('recognises what it checks', () => {
-    expect(mentionsOf('see DESIGN.md and docs/x.md, not https://h/y.md, {base}.md or 0008-*.md')).toEqual([
-      { line: 1, name: 'DESIGN.md' },
+    expect(mentionsOf('see GONE.md and docs/x.md, not https://h/y.md, {base}.md or 0008-*.md')).toEqual([
+      { line: 1, name: 'GONE.md' },
       { line: 1, name: 'docs/x.md' },
     ])
     expect(
