@@ -11,18 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commands } from '../src/cli/commands/index.ts'
 import { waitFor } from '../src/pipelines/etl-test-kit.ts'
 import { parseCopy, parseEnv, readDockerfile } from './support/dockerfile.ts'
+import { onEmbeddedDefaults } from './support/embedded-env.ts'
 import { freePort } from './support/free-port.ts'
 import { ensureDashboardBuilt, ROOT } from './web/dashboard-test-kit.ts'
-
-// settings of the machine running the tests that the image would not have
-const SETTINGS = [
-  'KAFKA_BROKERS',
-  'DATABASE_URL',
-  'LAKE_URL',
-  'SLACK_WEBHOOK_URL',
-  'API_TOKEN',
-  'CONFIG_FILE',
-]
 
 let folder: string
 let app: string
@@ -117,8 +108,7 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
 }
 
 function environment(extra: Record<string, string>): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ...imageEnv, LOG_LEVEL: 'warn', ...extra }
-  for (const name of SETTINGS) delete env[name]
+  const env = onEmbeddedDefaults({ ...process.env, ...imageEnv, LOG_LEVEL: 'warn', ...extra })
   env['DATA_DIR'] = join(folder, 'data')
   return env
 }

@@ -11,22 +11,12 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../src/pipelines/etl-test-kit.ts'
+import { onEmbeddedDefaults } from './support/embedded-env.ts'
 import { freePort } from './support/free-port.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const DOCUMENTED_ORIGIN = 'http://127.0.0.1:8080'
 const DOCUMENTS = ['README.md', 'docs/api.md']
-/** Settings a developer's shell may hold that would take the platform off its embedded defaults. */
-const SETTINGS = [
-  'KAFKA_BROKERS',
-  'DATABASE_URL',
-  'LAKE_URL',
-  'SLACK_WEBHOOK_URL',
-  'API_TOKEN',
-  'DATA_DIR',
-  'CONFIG_FILE',
-]
-
 const PAGING = new Set(['limit', 'cursor', 'from', 'to'])
 
 const run = promisify(execFile)
@@ -68,8 +58,7 @@ async function runExample(example: Example): Promise<string> {
   expect(example.script, `${example.document}:${example.line} names the default address`).toContain(
     DOCUMENTED_ORIGIN,
   )
-  const env: Record<string, string | undefined> = { ...process.env }
-  for (const name of SETTINGS) delete env[name]
+  const env = onEmbeddedDefaults(process.env)
   const { stdout } = await run(
     'bash',
     ['-e', '-o', 'pipefail', '-c', example.script.replaceAll(DOCUMENTED_ORIGIN, origin)],
@@ -86,12 +75,7 @@ beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'streamwatch-readme-'))
   const port = await freePort()
   origin = `http://127.0.0.1:${port}`
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    API_PORT: String(port),
-    LOG_LEVEL: 'warn',
-  }
-  for (const name of SETTINGS) delete env[name]
+  const env = onEmbeddedDefaults({ ...process.env, API_PORT: String(port), LOG_LEVEL: 'warn' })
   // `npm start` as the README says: the whole platform, mock producer included
   platform = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'start'], {
     cwd: folder,

@@ -7,18 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../src/pipelines/etl-test-kit.ts'
+import { onEmbeddedDefaults } from './support/embedded-env.ts'
 import { freePort } from './support/free-port.ts'
 import { launchBrowser, ROOT, saveScreenshot } from './web/dashboard-test-kit.ts'
-
-const SETTINGS = [
-  'KAFKA_BROKERS',
-  'DATABASE_URL',
-  'LAKE_URL',
-  'SLACK_WEBHOOK_URL',
-  'API_TOKEN',
-  'DATA_DIR',
-  'CONFIG_FILE',
-]
 
 let folder: string
 let port: number
@@ -38,12 +29,7 @@ interface Started {
 }
 
 async function start(): Promise<Started> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    API_PORT: String(port),
-    LOG_LEVEL: 'warn',
-  }
-  for (const name of SETTINGS) delete env[name]
+  const env = onEmbeddedDefaults({ ...process.env, API_PORT: String(port), LOG_LEVEL: 'warn' })
   const child = spawn(
     process.execPath,
     [join(ROOT, 'src/cli/main.ts'), 'start', '--rate', '100', '--anomalies', '0.02'],
